@@ -1,0 +1,44 @@
+# custsync — the two quickstart commands are `make demo` and `make test`.
+# Both create .venv when missing and install the project with the pinned versions in constraints.txt.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+# Prefect runs embedded, quiet and offline: no analytics, no telemetry, its home inside the repo.
+export PREFECT_HOME := $(CURDIR)/.custsync/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY := false
+export PREFECT_SERVER_UI_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install test lint demo bench reliability clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests flows benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests flows benchmarks
+	$(BIN)/ruff format --check src tests flows benchmarks
+
+demo: $(STAMP)
+	$(BIN)/python -m custsync.demo
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+reliability: $(STAMP)
+	$(BIN)/python -m pytest -q -m reliability --reliability-full
+
+clean:
+	rm -rf $(VENV) .custsync .pytest_cache

@@ -1,0 +1,14 @@
+"""The ``custsync`` command. Each command group lives in its own module and registers on the shared app."""
+
+from __future__ import annotations
+
+from custsync.cli._app import app
+
+# Command modules register themselves on import (one line per module).
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,9 @@
+"""Canonical rows <-> API JSON: the one translation between the tables and the resources.
+
+``from_api`` flattens resource JSON into a canonical frame (dotted paths, as ``pandas.json_normalize``
+writes them); ``to_api`` nests a row's changed fields back into the JSON body the API expects.
+"""
+
+from custsync.codec._codec import from_api, to_api
+
+__all__ = ["from_api", "to_api"]

@@ -1,0 +1,26 @@
+"""The canonical data model: one pandera schema per entity, shared by import, fetch and export."""
+
+from custsync.model._base import READ_ONLY_COLUMNS, SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW
+from custsync.model.addresses import ADDRESS_TYPES, AddressSchema
+from custsync.model.contacts import CONTACT_TYPES, ContactSchema
+from custsync.model.customers import CUSTOMER_TYPES, SALUTATIONS, CustomerSchema
+from custsync.model.entities import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, Entity
+
+__all__ = [
+    "ADDRESSES",
+    "ADDRESS_TYPES",
+    "CONTACTS",
+    "CONTACT_TYPES",
+    "CUSTOMERS",
+    "CUSTOMER_TYPES",
+    "ENTITIES",
+    "READ_ONLY_COLUMNS",
+    "SALUTATIONS",
+    "SOURCE_COLUMNS",
+    "SOURCE_FILE",
+    "SOURCE_ROW",
+    "AddressSchema",
+    "ContactSchema",
+    "CustomerSchema",
+    "Entity",
+]

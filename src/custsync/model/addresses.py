@@ -1,0 +1,42 @@
+"""The canonical address table: many addresses per customer.
+
+Keyed by ``(customerNumber, type)`` for ``masterdata`` and ``billingaddress`` (at most one each per customer)
+and by ``(customerNumber, type, matchKey)`` for ``deliveryaddress``. ``matchKey`` is an optional source column;
+when it is empty the reconciler derives a key from the normalised name, street, zip, city and country.
+``customerNumber`` and ``matchKey`` are not API fields: the customer is the parent resource.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from custsync.model._base import CanonicalModel
+from custsync.model._types import Flag, Text
+
+ADDRESS_TYPES = ("masterdata", "billingaddress", "deliveryaddress")
+
+
+class AddressSchema(CanonicalModel):
+    """One address of a customer, as the v2 address view shows it."""
+
+    customerNumber: Series[Text] = pa.Field(nullable=False, description="number of the owning customer")
+    type: Series[Text] = pa.Field(isin=ADDRESS_TYPES, nullable=False)
+    matchKey: Series[Text] = pa.Field(nullable=True, description="stable source key of a delivery address")
+    # primary address data
+    name: Series[Text] = pa.Field(nullable=True)
+    street: Series[Text] = pa.Field(nullable=True)
+    zip: Series[Text] = pa.Field(nullable=True)
+    city: Series[Text] = pa.Field(nullable=True)
+    country: Series[Text] = pa.Field(nullable=False, description="ISO 3166-1 alpha-2")
+    # secondary address data
+    addressSupplement: Series[Text] = pa.Field(nullable=True)
+    department: Series[Text] = pa.Field(nullable=True)
+    # delivery contact details
+    email: Series[Text] = pa.Field(nullable=True)
+    phone: Series[Text] = pa.Field(nullable=True)
+    gln: Series[Text] = pa.Field(nullable=True, description="Global Location Number (13 digits)")
+    # delivery details
+    taxType: Series[Text] = pa.Field(nullable=True)
+    defaultDeliveryAddress: Series[Flag] = pa.Field(nullable=True)
+    vatId: Series[Text] = pa.Field(nullable=True)

@@ -1,0 +1,72 @@
+"""The canonical customer table: one row per customer, keyed by ``number``.
+
+Columns are the API's field paths in dotted form (as ``pandas.json_normalize`` writes them). The groups follow
+the customer view of the API: meta data, type and names, contact data, bank account, financial data, shipping
+data and document delivery. List-valued fields (``groups``) are held as a comma-separated string of ids.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from custsync.model._base import CanonicalModel
+from custsync.model._types import DATE_KWARGS, Date, Flag, Integer, Money, Percent, Text
+
+CUSTOMER_TYPES = ("person", "company")
+SALUTATIONS = ("mr", "mrs", "company", "other")
+
+
+class CustomerSchema(CanonicalModel):
+    """A customer of the ERP, as the v2 customer view shows it."""
+
+    # meta data
+    number: Series[Text] = pa.Field(nullable=False, description="customer number (the key)")
+    groups: Series[Text] = pa.Field(nullable=True, description="comma-separated group ids")
+    # type and names
+    customerType: Series[Text] = pa.Field(isin=CUSTOMER_TYPES, nullable=False)
+    name: Series[Text] = pa.Field(nullable=True, description="company name; for persons 'firstname lastname'")
+    firstname: Series[Text] = pa.Field(nullable=True)
+    lastname: Series[Text] = pa.Field(nullable=True)
+    title: Series[Text] = pa.Field(nullable=True)
+    birthdate: Series[Date] = pa.Field(nullable=True, dtype_kwargs=DATE_KWARGS)
+    salutation: Series[Text] = pa.Field(isin=SALUTATIONS, nullable=True)
+    salutationPhrase: Series[Text] = pa.Field(nullable=True)
+    department: Series[Text] = pa.Field(nullable=True)
+    subDepartment: Series[Text] = pa.Field(nullable=True)
+    project_id: Series[Text] = pa.Field(alias="project.id", nullable=True)
+    # contact data
+    contact_phone: Series[Text] = pa.Field(alias="contact.phone", nullable=True)
+    contact_mobile: Series[Text] = pa.Field(alias="contact.mobile", nullable=True)
+    contact_fax: Series[Text] = pa.Field(alias="contact.fax", nullable=True)
+    contact_email: Series[Text] = pa.Field(alias="contact.email", nullable=True)
+    contact_website: Series[Text] = pa.Field(alias="contact.website", nullable=True)
+    # bank account data
+    bank_holder: Series[Text] = pa.Field(alias="bankAccount.accountHolder", nullable=True)
+    bank_name: Series[Text] = pa.Field(alias="bankAccount.bankName", nullable=True)
+    bank_iban: Series[Text] = pa.Field(alias="bankAccount.iban", nullable=True)
+    bank_bic: Series[Text] = pa.Field(alias="bankAccount.bic", nullable=True)
+    sepa_reference: Series[Text] = pa.Field(alias="bankAccount.sepaMandate.reference", nullable=True)
+    sepa_signed: Series[Date] = pa.Field(
+        alias="bankAccount.sepaMandate.signedAt", nullable=True, dtype_kwargs=DATE_KWARGS
+    )
+    # financial data
+    vat_id: Series[Text] = pa.Field(alias="financial.vatId", nullable=True)
+    tax_number: Series[Text] = pa.Field(alias="financial.taxNumber", nullable=True)
+    payment_method: Series[Text] = pa.Field(alias="financial.paymentMethod", nullable=True)
+    payment_days: Series[Integer] = pa.Field(alias="financial.paymentTerms.days", nullable=True, ge=0)
+    discount_days: Series[Integer] = pa.Field(alias="financial.paymentTerms.discountDays", nullable=True, ge=0)
+    discount_percent: Series[Percent] = pa.Field(
+        alias="financial.paymentTerms.discountPercent", nullable=True, ge=0, le=100
+    )
+    credit_limit: Series[Money] = pa.Field(alias="financial.creditLimit", nullable=True, ge=0)
+    currency: Series[Text] = pa.Field(alias="financial.currency", nullable=True)
+    # shipping data
+    free_shipping_from: Series[Money] = pa.Field(alias="shipping.freeShippingFrom", nullable=True, ge=0)
+    shipping_method: Series[Text] = pa.Field(alias="shipping.shippingMethod", nullable=True)
+    delivery_ban: Series[Flag] = pa.Field(alias="shipping.deliveryBan", nullable=True)
+    # document delivery data
+    offer_email: Series[Text] = pa.Field(alias="documentDelivery.offerEmail", nullable=True)
+    order_email: Series[Text] = pa.Field(alias="documentDelivery.orderConfirmationEmail", nullable=True)
+    invoice_email: Series[Text] = pa.Field(alias="documentDelivery.invoiceEmail", nullable=True)
+    delivery_note_email: Series[Text] = pa.Field(alias="documentDelivery.deliveryNoteEmail", nullable=True)
