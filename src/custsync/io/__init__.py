@@ -1,0 +1,1 @@
+"""Reading and writing files: source readers, snapshot writers, atomic writes."""
