@@ -1,0 +1,359 @@
+"""Read a CSV or Parquet source file into a table of strings, remembering where each record sits in the file.
+
+Everything is read as text: the mapping decides types, so ``00123`` stays a customer number and ``1.234,56`` is
+parsed by the rule that knows it is a decimal comma. Empty fields become missing (``pd.NA``).
+
+Each record carries ``_row``, its line number as the user sees it in the file (header = line 1). CSV is parsed
+with the C ``csv`` module, whose ``line_num`` tells where a record ends; the next one starts on the following
+line, so records with quoted newlines keep exact numbers at no extra pass. Only the columns the mapping uses are
+kept, in chunks, so a wide file costs memory for its used columns only; Parquet is read in Arrow batches of those
+columns.
+
+Whole-file problems raise :class:`~custsync.errors.InputError` (missing, empty, header-only, binary, undecodable,
+missing columns). Row problems become rejects (``ragged_row``, ``field_too_long``) and the other rows are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from custsync.errors import InputError
+from custsync.io._detect import (
+    check_codec,
+    detect_delimiter,
+    detect_encoding,
+    is_parquet,
+    looks_binary,
+    read_sample,
+)
+from custsync.io.rejects import failures_frame, preview
+
+ROW = "_row"
+MAX_FIELD_LENGTH = 4096
+CHUNK_ROWS = 50_000
+_CSV_FIELD_LIMIT = 1 << 28
+"""The csv module refuses fields over 128 KiB by default; ours is enforced per field afterwards, as a reject."""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a source file; ``None`` means detect."""
+
+    delimiter: str | None = None
+    encoding: str | None = None
+    quotechar: str = '"'
+    max_field_length: int = MAX_FIELD_LENGTH
+    chunk_rows: int = CHUNK_ROWS
+
+
+@dataclass
+class RawTable:
+    """The used columns of one source file as strings, plus ``_row`` and the rows refused while reading."""
+
+    label: str
+    frame: pd.DataFrame
+    header: list[str]
+    rejects: pd.DataFrame = field(default_factory=failures_frame)
+    records: int = 0
+    """Records in the file, including refused ones."""
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def read_table(
+    path: Path | str,
+    *,
+    wanted: Collection[str] | None = None,
+    required: Collection[str] = (),
+    options: ReadOptions | None = None,
+) -> RawTable:
+    """Read ``path`` (CSV or Parquet, told apart by content), keeping the ``wanted`` columns (all when ``None``).
+
+    ``required`` columns must be in the header; the error lists every missing one with its nearest matches.
+    """
+    options = options or ReadOptions()
+    label = str(path)
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{label}: no such file", path=label, hint="check the path (relative to where you run it)")
+    if path.is_dir():
+        raise InputError(f"{label}: is a directory, expected a CSV or Parquet file", path=label)
+    try:
+        sample = read_sample(path)
+    except OSError as exc:
+        raise InputError(f"{label}: cannot read: {exc.strerror}", path=label) from None
+    if is_parquet(sample):
+        return _read_parquet(path, label, wanted, required, options)
+    if path.suffix.lower() == ".parquet":
+        raise InputError(f"{label}: not a Parquet file (no PAR1 magic)", path=label, hint="is it really Parquet?")
+    return _read_csv(path, label, sample, wanted, required, options)
+
+
+# --------------------------------------------------------------------------------------------------------- CSV
+
+
+def _read_csv(
+    path: Path,
+    label: str,
+    sample: bytes,
+    wanted: Collection[str] | None,
+    required: Collection[str],
+    options: ReadOptions,
+) -> RawTable:
+    if not sample.strip().lstrip(b"\xef\xbb\xbf").strip():
+        raise InputError(f"{label}: the file is empty", path=label, hint="expected a header line and data rows")
+    if looks_binary(sample):
+        raise InputError(
+            f"{label}: not a CSV or Parquet file (binary content)",
+            path=label,
+            hint="export the data as CSV (text) or Parquet",
+        )
+    complete = len(sample) >= path.stat().st_size
+    if options.encoding:
+        encoding = check_codec(options.encoding, path)
+    else:
+        try:
+            encoding = detect_encoding(sample, complete=complete)
+        except InputError as exc:
+            raise InputError(f"{label}: {exc.message}", path=label, hint=exc.hint) from None
+    first_line = sample.split(b"\n", 1)[0].decode(encoding, errors="replace")
+    delimiter = options.delimiter or detect_delimiter(first_line)
+    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+
+    try:
+        with path.open(encoding=encoding, newline="", errors="strict") as handle:
+            reader = csv.reader(handle, delimiter=delimiter, quotechar=options.quotechar)
+            return _parse_csv(reader, label, wanted, required, options, encoding, delimiter)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{label}: cannot be decoded as {encoding} (byte {exc.object[exc.start : exc.start + 1]!r} "
+            f"at offset {exc.start} of a read block)",
+            path=label,
+            hint="state the file's encoding in the mapping, e.g. `read: {encoding: cp1252}`",
+        ) from None
+    except csv.Error as exc:
+        raise InputError(f"{label}: not readable as CSV: {exc}", path=label) from None
+
+
+def _parse_csv(
+    reader: Any,
+    label: str,
+    wanted: Collection[str] | None,
+    required: Collection[str],
+    options: ReadOptions,
+    encoding: str,
+    delimiter: str,
+) -> RawTable:
+    header = _first_nonblank(reader)
+    if header is None:
+        raise InputError(f"{label}: the file is empty", path=label, hint="expected a header line and data rows")
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    header_line = reader.line_num
+    _check_columns(label, header, required)
+    keep = _kept_columns(label, header, wanted)
+    width = len(header)
+    indexes = [header.index(c) for c in keep]
+    pick = _picker(indexes)
+
+    chunks: list[pd.DataFrame] = []
+    ragged: list[dict[str, Any]] = []
+    records = 0
+    prev_end = header_line
+    values: list[tuple[str, ...]] = []
+    lines: list[int] = []
+    for row in reader:
+        start, prev_end = prev_end + 1, reader.line_num
+        size = len(row)
+        if size == width:
+            values.append(pick(row))
+            lines.append(start)
+        elif size == 0 or (size == 1 and not row[0].strip()):
+            continue  # blank line: not a record
+        else:
+            ragged.append(_ragged(label, start, size, width))
+        records += 1
+        if len(values) >= options.chunk_rows:
+            chunks.append(_chunk(values, lines, keep))
+            values, lines = [], []
+    if values or not chunks:
+        chunks.append(_chunk(values, lines, keep))
+    if records == 0:
+        raise InputError(f"{label}: has a header but no data rows", path=label, hint="is this the right export?")
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    frame, too_long = _drop_oversize(frame, label, options.max_field_length)
+    rejects = failures_frame([*ragged, *too_long]).sort_values("row", kind="stable", ignore_index=True)
+    return RawTable(label, frame, header, rejects, records, encoding, delimiter)
+
+
+def _first_nonblank(reader: Any) -> list[str] | None:
+    for row in reader:
+        if row and any(cell.strip() for cell in row):
+            return row
+    return None
+
+
+def _picker(indexes: list[int]) -> Any:
+    if not indexes:
+        return lambda row: ()
+    if len(indexes) == 1:
+        index = indexes[0]
+        return lambda row: (row[index],)
+    return itemgetter(*indexes)
+
+
+def _chunk(values: list[tuple[str, ...]], lines: list[int], columns: list[str]) -> pd.DataFrame:
+    if values:
+        frame = pd.DataFrame.from_records(values, columns=columns)
+    else:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    for column in columns:
+        series = frame[column].astype("string")
+        frame[column] = series.mask(series == "")
+    frame[ROW] = np.asarray(lines, dtype=np.int64)
+    return frame
+
+
+def _ragged(label: str, line: int, size: int, width: int) -> dict[str, Any]:
+    return {
+        "file": label,
+        "row": line,
+        "entity": None,
+        "column": None,
+        "rule": "ragged_row",
+        "value": f"{size} fields",
+        "message": f"row has {size} fields, the header has {width}",
+    }
+
+
+# ----------------------------------------------------------------------------------------------------- Parquet
+
+
+def _read_parquet(
+    path: Path,
+    label: str,
+    wanted: Collection[str] | None,
+    required: Collection[str],
+    options: ReadOptions,
+) -> RawTable:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{label}: not a readable Parquet file: {exc}", path=label) from None
+    header = list(parquet.schema_arrow.names)
+    _check_columns(label, header, required)
+    keep = _kept_columns(label, header, wanted)
+    total = parquet.metadata.num_rows
+    if total == 0:
+        raise InputError(f"{label}: has columns but no rows", path=label, hint="is this the right export?")
+    chunks: list[pd.DataFrame] = []
+    offset = 0
+    try:
+        for batch in _batches(parquet, keep, options.chunk_rows):
+            frame = pd.DataFrame({name: _as_text(batch.column(name)) for name in keep}, index=range(batch.num_rows))
+            frame[ROW] = np.arange(offset + 1, offset + batch.num_rows + 1, dtype=np.int64)
+            offset += batch.num_rows
+            chunks.append(frame)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{label}: the Parquet data cannot be read: {exc}", path=label) from None
+    frame = pd.concat(chunks, ignore_index=True)
+    frame, too_long = _drop_oversize(frame, label, options.max_field_length)
+    return RawTable(label, frame, header, failures_frame(too_long), total)
+
+
+def _batches(parquet: Any, columns: list[str], size: int) -> Iterator[Any]:
+    if columns:
+        yield from parquet.iter_batches(batch_size=size, columns=columns)
+        return
+    for batch in parquet.iter_batches(batch_size=size):  # no used column: still count the rows
+        yield batch.select([])
+
+
+def _as_text(column: Any) -> pd.Series:
+    """An Arrow column as pandas strings: numbers, dates and flags in their plain ISO/decimal text form."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_timestamp(column.type):
+        text = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
+    elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        text = column
+    else:
+        try:
+            text = pc.cast(column, pa.string())
+        except pa.ArrowNotImplementedError:
+            text = pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())
+    series = text.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    series = series.astype("string")
+    return series.mask(series == "")
+
+
+# ------------------------------------------------------------------------------------------------------ shared
+
+
+def _check_columns(label: str, header: list[str], required: Collection[str]) -> None:
+    missing = [c for c in required if c not in header]
+    if not missing:
+        return
+    parts = []
+    for name in missing:
+        close = difflib.get_close_matches(name, header, n=2, cutoff=0.6)
+        parts.append(f"{name!r} (did you mean {' or '.join(repr(c) for c in close)}?)" if close else repr(name))
+    raise InputError(
+        f"{label}: missing required column{'s' if len(missing) > 1 else ''}: {', '.join(parts)}",
+        path=label,
+        hint=f"the file's columns are: {', '.join(header)}",
+    )
+
+
+def _kept_columns(label: str, header: list[str], wanted: Collection[str] | None) -> list[str]:
+    keep = [c for c in header if wanted is None or c in wanted]
+    duplicates = sorted({c for c in keep if header.count(c) > 1})
+    if duplicates:
+        raise InputError(
+            f"{label}: column name{'s' if len(duplicates) > 1 else ''} used twice in the header: "
+            f"{', '.join(duplicates)}",
+            path=label,
+            hint="rename one of them in the export",
+        )
+    return list(dict.fromkeys(keep))
+
+
+def _drop_oversize(frame: pd.DataFrame, label: str, limit: int) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Refuse rows with a field over ``limit`` characters (one reject per offending field)."""
+    bad = pd.Series(False, index=frame.index)
+    rejects: list[dict[str, Any]] = []
+    for column in frame.columns:
+        if column == ROW:
+            continue
+        over = frame[column].str.len() > limit
+        over = over.fillna(False).astype(bool)
+        if not over.any():
+            continue
+        bad |= over
+        for line, value in zip(frame.loc[over, ROW], frame.loc[over, column], strict=True):
+            rejects.append(
+                {
+                    "file": label,
+                    "row": int(line),
+                    "entity": None,
+                    "column": column,
+                    "rule": "field_too_long",
+                    "value": preview(value),
+                    "message": f"{len(value)} characters, the limit is {limit}",
+                }
+            )
+    if rejects:
+        frame = frame.loc[~bad].reset_index(drop=True)
+    return frame, rejects
