@@ -5,6 +5,8 @@ from custsync.model.addresses import ADDRESS_TYPES, AddressSchema
 from custsync.model.contacts import CONTACT_TYPES, ContactSchema
 from custsync.model.customers import CUSTOMER_TYPES, SALUTATIONS, CustomerSchema
 from custsync.model.entities import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, Entity
+from custsync.model.report import failures_to_records, write_rejects
+from custsync.model.validation import FAILURE_COLUMNS, EntityCounts, ValidationResult, validate_frames
 
 __all__ = [
     "ADDRESSES",
@@ -14,6 +16,7 @@ __all__ = [
     "CUSTOMERS",
     "CUSTOMER_TYPES",
     "ENTITIES",
+    "FAILURE_COLUMNS",
     "READ_ONLY_COLUMNS",
     "SALUTATIONS",
     "SOURCE_COLUMNS",
@@ -23,4 +26,9 @@ __all__ = [
     "ContactSchema",
     "CustomerSchema",
     "Entity",
+    "EntityCounts",
+    "ValidationResult",
+    "failures_to_records",
+    "validate_frames",
+    "write_rejects",
 ]

@@ -8,13 +8,21 @@ when it is empty the reconciler derives a key from the normalised name, street, 
 
 from __future__ import annotations
 
-import pandera.pandas as pa
-from pandera.typing import Series
+import unicodedata
 
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import DataFrame, Series
+
+from custsync.model import _checks  # noqa: F401  (registers email=, country=)
 from custsync.model._base import CanonicalModel
 from custsync.model._types import Flag, Text
 
 ADDRESS_TYPES = ("masterdata", "billingaddress", "deliveryaddress")
+SINGLE_TYPES = ("masterdata", "billingaddress")
+"""Address types a customer has at most one of."""
+DELIVERY_KEY_FIELDS = ("name", "street", "zip", "city", "country")
+"""What identifies a delivery address that has no ``matchKey``."""
 
 
 class AddressSchema(CanonicalModel):
@@ -28,15 +36,54 @@ class AddressSchema(CanonicalModel):
     street: Series[Text] = pa.Field(nullable=True)
     zip: Series[Text] = pa.Field(nullable=True)
     city: Series[Text] = pa.Field(nullable=True)
-    country: Series[Text] = pa.Field(nullable=False, description="ISO 3166-1 alpha-2")
+    country: Series[Text] = pa.Field(nullable=False, country=True, description="ISO 3166-1 alpha-2")
     # secondary address data
     addressSupplement: Series[Text] = pa.Field(nullable=True)
     department: Series[Text] = pa.Field(nullable=True)
     # delivery contact details
-    email: Series[Text] = pa.Field(nullable=True)
+    email: Series[Text] = pa.Field(nullable=True, email=True)
     phone: Series[Text] = pa.Field(nullable=True)
     gln: Series[Text] = pa.Field(nullable=True, description="Global Location Number (13 digits)")
     # delivery details
     taxType: Series[Text] = pa.Field(nullable=True)
     defaultDeliveryAddress: Series[Flag] = pa.Field(nullable=True)
     vatId: Series[Text] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(name="one_masterdata_per_customer:type")
+    def _one_masterdata(cls, df: DataFrame) -> Series[bool]:
+        """The customer list filters read the one masterdata address; two would make them ambiguous."""
+        return ~_repeated_type(df, "masterdata")
+
+    @pa.dataframe_check(name="one_billingaddress_per_customer:type")
+    def _one_billingaddress(cls, df: DataFrame) -> Series[bool]:
+        return ~_repeated_type(df, "billingaddress")
+
+    @pa.dataframe_check(name="unique:matchKey")
+    def _unique_delivery_key(cls, df: DataFrame) -> Series[bool]:
+        """Two delivery addresses with one key cannot be told apart when syncing."""
+        delivery = df["type"].eq("deliveryaddress").fillna(False).astype(bool) & df["customerNumber"].notna()
+        keys = pd.DataFrame({"customer": df["customerNumber"], "key": delivery_match_key(df)})[delivery]
+        return ~keys.duplicated(keep=False).reindex(df.index, fill_value=False)
+
+
+def _repeated_type(df: pd.DataFrame, kind: str) -> pd.Series:
+    rows = df["type"].eq(kind).fillna(False).astype(bool) & df["customerNumber"].notna()
+    return rows & df["customerNumber"].where(rows).duplicated(keep=False)
+
+
+def delivery_match_key(df: pd.DataFrame) -> pd.Series:
+    """The key of each address: ``matchKey`` when given, else its normalised name, street, zip, city, country.
+
+    Normalised means Unicode NFKC, case-folded, whitespace collapsed, so "Hauptstr. 1 " and "hauptstr.  1" match.
+    The reconciler keys delivery addresses with this same function.
+    """
+    parts = [df[c].astype("string").fillna("").map(_normalise) for c in DELIVERY_KEY_FIELDS if c in df.columns]
+    derived = parts[0].str.cat(parts[1:], sep="|") if parts else pd.Series("", index=df.index)
+    given = df["matchKey"].astype("string") if "matchKey" in df.columns else None
+    if given is None:
+        return derived.astype("string")
+    return given.where(given.notna(), "~" + derived).astype("string")
+
+
+def _normalise(value: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())

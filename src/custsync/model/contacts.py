@@ -7,8 +7,9 @@ customer is the parent resource. ``groups`` is a comma-separated string of group
 from __future__ import annotations
 
 import pandera.pandas as pa
-from pandera.typing import Series
+from pandera.typing import DataFrame, Series
 
+from custsync.model import _checks  # noqa: F401  (registers email=, country=)
 from custsync.model._base import CanonicalModel
 from custsync.model._types import DATE_KWARGS, Date, Flag, Text
 
@@ -34,12 +35,18 @@ class ContactSchema(CanonicalModel):
     address_zip: Series[Text] = pa.Field(alias="address.zip", nullable=True)
     address_city: Series[Text] = pa.Field(alias="address.city", nullable=True)
     address_state: Series[Text] = pa.Field(alias="address.state", nullable=True)
-    address_country: Series[Text] = pa.Field(alias="address.country", nullable=True)
+    address_country: Series[Text] = pa.Field(alias="address.country", nullable=True, country=True)
     contact_phone: Series[Text] = pa.Field(alias="contact.phone", nullable=True)
     contact_fax: Series[Text] = pa.Field(alias="contact.fax", nullable=True)
     contact_mobile: Series[Text] = pa.Field(alias="contact.mobile", nullable=True)
     contact_salutation: Series[Text] = pa.Field(alias="contact.salutation", nullable=True)
-    contact_email: Series[Text] = pa.Field(alias="contact.email", nullable=True)
+    contact_email: Series[Text] = pa.Field(alias="contact.email", nullable=True, email=True)
     groups: Series[Text] = pa.Field(nullable=True, description="comma-separated group ids")
     comment: Series[Text] = pa.Field(nullable=True)
     others: Series[Text] = pa.Field(nullable=True)
+
+    @pa.dataframe_check(name="unique:name")
+    def _unique_name_per_customer(cls, df: DataFrame) -> Series[bool]:
+        """``(customerNumber, name)`` is the key: two contacts of one customer with one name cannot be synced."""
+        keyed = df["customerNumber"].notna() & df["name"].notna()
+        return ~(keyed & df.duplicated(["customerNumber", "name"], keep=False))

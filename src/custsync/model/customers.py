@@ -7,9 +7,11 @@ data and document delivery. List-valued fields (``groups``) are held as a comma-
 
 from __future__ import annotations
 
+import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
+from pandera.typing import DataFrame, Series
 
+from custsync.model import _checks  # noqa: F401  (registers email=, iban=, bic=, currency=, percent=)
 from custsync.model._base import CanonicalModel
 from custsync.model._types import DATE_KWARGS, Date, Flag, Integer, Money, Percent, Text
 
@@ -21,7 +23,7 @@ class CustomerSchema(CanonicalModel):
     """A customer of the ERP, as the v2 customer view shows it."""
 
     # meta data
-    number: Series[Text] = pa.Field(nullable=False, description="customer number (the key)")
+    number: Series[Text] = pa.Field(nullable=False, unique=True, description="customer number (the key)")
     groups: Series[Text] = pa.Field(nullable=True, description="comma-separated group ids")
     # type and names
     customerType: Series[Text] = pa.Field(isin=CUSTOMER_TYPES, nullable=False)
@@ -39,13 +41,13 @@ class CustomerSchema(CanonicalModel):
     contact_phone: Series[Text] = pa.Field(alias="contact.phone", nullable=True)
     contact_mobile: Series[Text] = pa.Field(alias="contact.mobile", nullable=True)
     contact_fax: Series[Text] = pa.Field(alias="contact.fax", nullable=True)
-    contact_email: Series[Text] = pa.Field(alias="contact.email", nullable=True)
+    contact_email: Series[Text] = pa.Field(alias="contact.email", nullable=True, email=True)
     contact_website: Series[Text] = pa.Field(alias="contact.website", nullable=True)
     # bank account data
     bank_holder: Series[Text] = pa.Field(alias="bankAccount.accountHolder", nullable=True)
     bank_name: Series[Text] = pa.Field(alias="bankAccount.bankName", nullable=True)
-    bank_iban: Series[Text] = pa.Field(alias="bankAccount.iban", nullable=True)
-    bank_bic: Series[Text] = pa.Field(alias="bankAccount.bic", nullable=True)
+    bank_iban: Series[Text] = pa.Field(alias="bankAccount.iban", nullable=True, iban=True)
+    bank_bic: Series[Text] = pa.Field(alias="bankAccount.bic", nullable=True, bic=True)
     sepa_reference: Series[Text] = pa.Field(alias="bankAccount.sepaMandate.reference", nullable=True)
     sepa_signed: Series[Date] = pa.Field(
         alias="bankAccount.sepaMandate.signedAt", nullable=True, dtype_kwargs=DATE_KWARGS
@@ -57,16 +59,37 @@ class CustomerSchema(CanonicalModel):
     payment_days: Series[Integer] = pa.Field(alias="financial.paymentTerms.days", nullable=True, ge=0)
     discount_days: Series[Integer] = pa.Field(alias="financial.paymentTerms.discountDays", nullable=True, ge=0)
     discount_percent: Series[Percent] = pa.Field(
-        alias="financial.paymentTerms.discountPercent", nullable=True, ge=0, le=100
+        alias="financial.paymentTerms.discountPercent", nullable=True, percent=True
     )
     credit_limit: Series[Money] = pa.Field(alias="financial.creditLimit", nullable=True, ge=0)
-    currency: Series[Text] = pa.Field(alias="financial.currency", nullable=True)
+    currency: Series[Text] = pa.Field(alias="financial.currency", nullable=True, currency=True)
     # shipping data
     free_shipping_from: Series[Money] = pa.Field(alias="shipping.freeShippingFrom", nullable=True, ge=0)
     shipping_method: Series[Text] = pa.Field(alias="shipping.shippingMethod", nullable=True)
     delivery_ban: Series[Flag] = pa.Field(alias="shipping.deliveryBan", nullable=True)
     # document delivery data
-    offer_email: Series[Text] = pa.Field(alias="documentDelivery.offerEmail", nullable=True)
-    order_email: Series[Text] = pa.Field(alias="documentDelivery.orderConfirmationEmail", nullable=True)
-    invoice_email: Series[Text] = pa.Field(alias="documentDelivery.invoiceEmail", nullable=True)
-    delivery_note_email: Series[Text] = pa.Field(alias="documentDelivery.deliveryNoteEmail", nullable=True)
+    offer_email: Series[Text] = pa.Field(alias="documentDelivery.offerEmail", nullable=True, email=True)
+    order_email: Series[Text] = pa.Field(alias="documentDelivery.orderConfirmationEmail", nullable=True, email=True)
+    invoice_email: Series[Text] = pa.Field(alias="documentDelivery.invoiceEmail", nullable=True, email=True)
+    delivery_note_email: Series[Text] = pa.Field(alias="documentDelivery.deliveryNoteEmail", nullable=True, email=True)
+    # lead data
+    lead_is_lead: Series[Flag] = pa.Field(alias="lead.isLead", nullable=True)
+    lead_status: Series[Text] = pa.Field(alias="lead.status", nullable=True)
+
+    @pa.dataframe_check(name="required_for_company:name")
+    def _company_has_name(cls, df: DataFrame) -> Series[bool]:
+        """A company is known by its name."""
+        return ~(df["customerType"].eq("company").fillna(False) & df["name"].isna())
+
+    @pa.dataframe_check(name="required_for_person:firstname")
+    def _person_has_firstname(cls, df: DataFrame) -> Series[bool]:
+        """The API builds a person's name from firstname and lastname, so both must be there."""
+        return ~(_is_person(df) & df["firstname"].isna())
+
+    @pa.dataframe_check(name="required_for_person:lastname")
+    def _person_has_lastname(cls, df: DataFrame) -> Series[bool]:
+        return ~(_is_person(df) & df["lastname"].isna())
+
+
+def _is_person(df: pd.DataFrame) -> pd.Series:
+    return df["customerType"].eq("person").fillna(False).astype(bool)

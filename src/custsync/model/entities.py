@@ -84,7 +84,7 @@ class Entity:
 
         Missing columns are added as all-missing; unknown columns are dropped (the mapping layer reports
         them before this point). Money is rounded to cents. Values that cannot be coerced raise; call
-        :func:`custsync.model.validate` instead when you want every failure collected.
+        :func:`custsync.model.validate_frames` instead when you want every failure collected.
         """
         out = pd.DataFrame(index=frame.index)
         for column, dtype in self.dtypes.items():
