@@ -1,0 +1,142 @@
+"""The run report as markdown: what the Prefect UI shows as the run's artifact, and what a terminal can print."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from custsync.report.model import OPERATIONS, RunReport
+
+MAX_CELL = 80
+
+
+def render_markdown(report: RunReport) -> str:
+    """The whole report: header, validation, plan, results, export, calls and timings."""
+    lines: list[str] = [f"# custsync {report.kind}: {'ok' if report.ok else 'needs attention'}", ""]
+    lines += _header(report)
+    if report.validation is not None:
+        lines += _validation(report)
+    if report.plan is not None:
+        lines += _plan(report)
+    if report.results is not None:
+        lines += _results(report)
+    if report.export is not None:
+        lines += _export(report)
+    if report.calls or report.timings:
+        lines += _costs(report)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    """A GitHub-style markdown table; cells are escaped and shortened to stay one line."""
+    out = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return [*out, ""]
+
+
+def cell(value: object) -> str:
+    """One table cell: no pipes, no newlines, no raw HTML, at most ``MAX_CELL`` characters."""
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    if len(text) > MAX_CELL:
+        text = text[: MAX_CELL - 1] + "…"
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _header(report: RunReport) -> list[str]:
+    rows: list[tuple[str, object]] = []
+    if report.api_url:
+        rows.append(("API", report.api_url))
+    if report.sources:
+        rows.append(("sources", ", ".join(report.sources)))
+    if report.mapping:
+        rows.append(("mapping", report.mapping))
+    if report.plan is not None:
+        rows.append(("mode", report.plan.mode))
+    if report.results is not None and report.results.dry_run:
+        rows.append(("dry run", "yes: nothing was written"))
+    rows.append(("started", report.started_at.isoformat(timespec="seconds")))
+    if report.duration is not None:
+        rows.append(("duration", f"{report.duration:.1f} s"))
+    if report.run_id:
+        rows.append(("run", report.run_id))
+    return [f"- **{name}**: {cell(value)}" for name, value in rows] + [""]
+
+
+def _validation(report: RunReport) -> list[str]:
+    v = report.validation
+    assert v is not None
+    lines = ["## Validation", ""]
+    lines += table(("entity", "rows", "valid", "invalid"), ((e.entity, e.rows, e.valid, e.invalid) for e in v.entities))
+    if v.failures_per_rule:
+        lines += ["### Failures per rule", ""]
+        ordered = sorted(v.failures_per_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+        lines += table(("rule", "failures"), ordered)
+    if v.rejects:
+        shown = len(v.rejects)
+        lines += [f"### Rejects (first {shown} of {v.rejects_total})" if v.rejects_total > shown else "### Rejects", ""]
+        lines += table(
+            ("file", "row", "entity", "column", "rule", "value"),
+            ((r.file, r.row, r.entity, r.column, r.rule, r.value) for r in v.rejects),
+        )
+    return lines
+
+
+def _plan(report: RunReport) -> list[str]:
+    p = report.plan
+    assert p is not None
+    lines = [f"## Plan ({p.mode})", ""]
+    lines += table(
+        ("entity", *OPERATIONS, "unchanged"),
+        ((e.entity, *(e.count(op) for op in OPERATIONS), e.unchanged) for e in p.entities),
+    )
+    if p.first_changes:
+        lines += ["### First changes", ""]
+        rows = []
+        for change in p.first_changes:
+            if not change.fields:
+                rows.append((change.entity, change.operation, change.key, "", "", ""))
+            for f in change.fields:
+                rows.append((change.entity, change.operation, change.key, f.field, f.before, f.after))
+        lines += table(("entity", "operation", "key", "field", "before", "after"), rows)
+    elif p.writes == 0:
+        lines += ["Nothing to do: the API already holds the source's data.", ""]
+    return lines
+
+
+def _results(report: RunReport) -> list[str]:
+    r = report.results
+    assert r is not None
+    lines = ["## Results", ""]
+    if r.dry_run:
+        return [*lines, "Dry run: no write was sent to the API.", ""]
+    lines += table(
+        ("entity", *(f"{op} done" for op in OPERATIONS), "failed"),
+        ((e.entity, *(e.done.get(op, 0) for op in OPERATIONS), e.failed_total) for e in r.entities),
+    )
+    if r.failures:
+        lines += ["### Failures", ""]
+        lines += table(
+            ("entity", "operation", "key", "status", "API message"),
+            ((f.entity, f.operation, f.key, f.status, f.message) for f in r.failures),
+        )
+    return lines
+
+
+def _export(report: RunReport) -> list[str]:
+    e = report.export
+    assert e is not None
+    lines = ["## Snapshot", "", f"{'Incremental' if e.incremental else 'Full'} snapshot in `{e.path}`", ""]
+    lines += table(("entity", "rows"), e.rows.items())
+    return lines
+
+
+def _costs(report: RunReport) -> list[str]:
+    lines: list[str] = []
+    if report.calls:
+        lines += ["## API calls", ""]
+        lines += table(tuple(report.calls), [tuple(report.calls.values())])
+    if report.timings:
+        lines += ["## Timings", ""]
+        lines += table(("stage", "seconds"), ((k, f"{v:.2f}") for k, v in report.timings.items()))
+    return lines

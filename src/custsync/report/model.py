@@ -1,0 +1,219 @@
+"""The run report: what one sync, migration or export did, as plain typed values.
+
+The report holds primitives only (str, int, float, dicts of them), never DataFrames or API clients, so a Prefect
+task can return it, the CLI can dump it as JSON, and the markdown and HTML renderers need nothing else. The
+builders in :mod:`custsync.report.build` turn the pipeline's own result objects into these values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+OPERATIONS: tuple[str, ...] = ("create", "update", "delete")
+"""The write operations a plan can hold, in the order reports show them."""
+
+
+@dataclass(frozen=True)
+class EntityValidation:
+    """How many source rows of one entity were read, and how many were rejected."""
+
+    entity: str
+    rows: int
+    invalid: int
+
+    @property
+    def valid(self) -> int:
+        return self.rows - self.invalid
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One rejected value, located the way the user sees the source file (row 2 = first data row)."""
+
+    entity: str
+    rule: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    entities: tuple[EntityValidation, ...] = ()
+    failures_per_rule: dict[str, int] = field(default_factory=dict)
+    rejects: tuple[Reject, ...] = ()
+    """The first rejects (the full list lives in the rejects file); ``rejects_total`` counts all of them."""
+    rejects_total: int = 0
+
+    @property
+    def rows(self) -> int:
+        return sum(e.rows for e in self.entities)
+
+    @property
+    def invalid(self) -> int:
+        return sum(e.invalid for e in self.entities)
+
+
+@dataclass(frozen=True)
+class EntityPlan:
+    """Planned operations for one entity."""
+
+    entity: str
+    create: int = 0
+    update: int = 0
+    delete: int = 0
+    unchanged: int = 0
+
+    @property
+    def writes(self) -> int:
+        return self.create + self.update + self.delete
+
+    def count(self, operation: str) -> int:
+        return int(getattr(self, operation))
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One planned operation with its changed fields (for creates: the fields it sets)."""
+
+    entity: str
+    operation: str
+    key: str
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    mode: str = "upsert"
+    entities: tuple[EntityPlan, ...] = ()
+    first_changes: tuple[PlannedChange, ...] = ()
+
+    @property
+    def writes(self) -> int:
+        return sum(e.writes for e in self.entities)
+
+
+@dataclass(frozen=True)
+class EntityResult:
+    """What the apply did for one entity: operations done and failed, per operation."""
+
+    entity: str
+    done: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def done_total(self) -> int:
+        return sum(self.done.values())
+
+    @property
+    def failed_total(self) -> int:
+        return sum(self.failed.values())
+
+
+@dataclass(frozen=True)
+class OperationFailure:
+    """A write the API refused, with the API's own words."""
+
+    entity: str
+    operation: str
+    key: str
+    message: str
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class ResultSummary:
+    entities: tuple[EntityResult, ...] = ()
+    failures: tuple[OperationFailure, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def failed(self) -> int:
+        return sum(e.failed_total for e in self.entities)
+
+    @property
+    def done(self) -> int:
+        return sum(e.done_total for e in self.entities)
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """Where an export wrote its snapshot and how many rows per entity."""
+
+    path: str
+    rows: dict[str, int] = field(default_factory=dict)
+    incremental: bool = False
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Everything a person wants to know about one run, and nothing secret.
+
+    ``api_url`` is stored without user info, query or fragment, so a URL that carried a credential cannot leak
+    it into a report (see :func:`safe_url`).
+    """
+
+    kind: str
+    """``sync``, ``migration``, ``migration-rehearsal`` or ``export``."""
+    api_url: str | None = None
+    sources: tuple[str, ...] = ()
+    mapping: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    validation: ValidationSummary | None = None
+    plan: PlanSummary | None = None
+    results: ResultSummary | None = None
+    export: ExportSummary | None = None
+    calls: dict[str, int] = field(default_factory=dict)
+    """API calls spent, by HTTP method, plus ``total``."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage, in the order the stages ran."""
+    run_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.api_url is not None:
+            object.__setattr__(self, "api_url", safe_url(self.api_url))
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was rejected and no write failed."""
+        invalid = self.validation.invalid if self.validation else 0
+        failed = self.results.failed if self.results else 0
+        return invalid == 0 and failed == 0
+
+    @property
+    def duration(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (datetimes as ISO 8601 strings)."""
+        out = asdict(self)
+        out["started_at"] = self.started_at.isoformat()
+        out["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        out["ok"] = self.ok
+        return out
+
+
+def safe_url(url: str) -> str:
+    """``url`` without user info, query and fragment: the parts that could carry a credential."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
