@@ -1,0 +1,279 @@
+"""The three resources, described by data (path template, version, key fields) and one small class each.
+
+A sub-resource (addresses, contact persons) is reached through its customer's ``links`` when the caller holds
+a customer resource; the URL is built from the template only when there is no link. Items are addressed by
+their own ``links.self`` when the caller passes the resource, by id otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from custsync.api._query import Filter, Order, encode_query
+
+if TYPE_CHECKING:
+    from custsync.api._client import AsyncCustomerApi
+
+PAGE_SIZE = 50
+"""The most a page may hold; bigger pages mean fewer calls against the rate limit."""
+
+Ref = str | int | Mapping[str, Any]
+"""An id, or a resource as the API returned it (then its ``links.self`` is used)."""
+
+Match = Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """What a resource is, as data."""
+
+    name: str
+    """Name in call accounting and canonical frames."""
+    version: str
+    collection: str
+    """Path template of the collection; ``{version}`` and ``{customer_id}`` are filled in."""
+    key_fields: tuple[str, ...]
+    """Fields that tell a record apart from its siblings: used to check whether an uncertain create happened."""
+    parent_links: tuple[str, ...] = ()
+    """Names under which a customer's ``links`` point at this collection (the seed's spelling included)."""
+
+
+CUSTOMERS_SPEC = ResourceSpec("customers", "v2", "/api/{version}/customers", key_fields=("number",))
+ADDRESSES_SPEC = ResourceSpec(
+    "addresses",
+    "v2",
+    "/api/{version}/customers/{customer_id}/addresses",
+    key_fields=("type", "name", "street", "zip", "city", "country"),
+    parent_links=("addresses", "address"),
+)
+CONTACTS_SPEC = ResourceSpec(
+    "contacts",
+    "v1",
+    "/api/{version}/customers/{customer_id}/contactPerson",
+    key_fields=("name",),
+    parent_links=("contactPersons", "contactPerson"),
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list call."""
+
+    number: int
+    size: int
+    items: list[dict[str, Any]]
+    total: int | None
+    """``extra.totalCount`` as the server reported it with this page."""
+
+
+class Resource:
+    """List, view, create, update and delete one kind of resource."""
+
+    spec: ClassVar[ResourceSpec]
+
+    def __init__(self, api: AsyncCustomerApi, collection_url: str) -> None:
+        self.api = api
+        self.collection_url = collection_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.collection_url!r})"
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    async def pages(
+        self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
+    ) -> AsyncIterator[Page]:
+        """Stream the pages of a list call, fetching the next only when the previous is consumed."""
+        number = 1
+        seen = 0
+        while True:
+            params = encode_query(filters, order, page_number=number, page_size=page_size)
+            response = await self.api.send("GET", self.collection_url, resource=self.spec.name, params=params)
+            body = response.json()
+            items = list(body.get("data") or [])
+            total = (body.get("extra") or {}).get("totalCount")
+            yield Page(number=number, size=page_size, items=items, total=total)
+            seen += len(items)
+            if len(items) < page_size or (isinstance(total, int) and seen >= total):
+                return
+            number += 1
+
+    async def list(
+        self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Stream the items of all pages."""
+        async for page in self.pages(filters, order, page_size=page_size):
+            for item in page.items:
+                yield item
+
+    async def all(
+        self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
+    ) -> list[dict[str, Any]]:
+        """All items of all pages in one list."""
+        return [item async for item in self.list(filters, order, page_size=page_size)]
+
+    async def get(self, ref: Ref, *, key: str | None = None) -> dict[str, Any]:
+        response = await self.api.send("GET", self.item_url(ref), resource=self.spec.name, key=key)
+        return dict(response.json())
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    async def update(self, ref: Ref, fields: Mapping[str, Any], *, key: str | None = None) -> None:
+        """PATCH only ``fields`` (a partial JSON body; ``None`` clears a field). Nothing to change, no call."""
+        if not fields:
+            return
+        await self.api.send("PATCH", self.item_url(ref), resource=self.spec.name, json=dict(fields), key=key)
+
+    async def delete(self, ref: Ref, *, key: str | None = None) -> None:
+        await self.api.send("DELETE", self.item_url(ref), resource=self.spec.name, key=key)
+
+    # -- URLs ------------------------------------------------------------------------------------------------
+
+    def item_url(self, ref: Ref) -> str:
+        if isinstance(ref, Mapping):
+            link = (ref.get("links") or {}).get("self")
+            if link:
+                return self.api.follow(str(link))
+            if ref.get("id") is None:
+                raise ValueError(f"{self.spec.name}: the resource has neither links.self nor an id")
+            ref = ref["id"]
+        return f"{self.collection_url}/{_segment(ref)}"
+
+
+class Customers(Resource):
+    """Customers (v2); the customer number is the key."""
+
+    spec = CUSTOMERS_SPEC
+
+    def __init__(self, api: AsyncCustomerApi) -> None:
+        super().__init__(api, self.spec.collection.format(version=self.spec.version))
+
+    async def find_by_number(self, number: str) -> dict[str, Any] | None:
+        """The customer with this number, or ``None`` (one list call)."""
+        params = encode_query([Filter("number", "equals", number)], page_number=1, page_size=10)
+        response = await self.api.send("GET", self.collection_url, resource=self.spec.name, params=params, key=number)
+        for item in response.json().get("data") or []:
+            if str(item.get("number")) == str(number):
+                return dict(item)
+        return None
+
+    async def create(self, body: Mapping[str, Any], *, key: str | None = None) -> str:
+        """Create a customer; returns its id. Never creates it twice (see :meth:`AsyncCustomerApi.create`).
+
+        With a ``number`` in the body an uncertain POST is checked by looking the number up. Without one the
+        server assigns the number, nothing identifies the record, and an uncertain POST is not retried: the error
+        says the outcome is unknown.
+        """
+        number = body.get("number")
+        key = key or (str(number) if number not in (None, "") else None)
+        find_existing = None
+        if number not in (None, ""):
+
+            async def find_existing() -> str | None:
+                found = await self.find_by_number(str(number))
+                return None if found is None else str(found["id"])
+
+        return await self.api.create(
+            self.collection_url,
+            body,
+            resource=self.spec.name,
+            key=key,
+            find_existing=find_existing,
+            why_unchecked="the customer has no number, so the API cannot be asked whether it exists",
+        )
+
+
+class SubResource(Resource):
+    """A collection under one customer, reached through the customer's links when given."""
+
+    def __init__(self, api: AsyncCustomerApi, customer: Ref) -> None:
+        self.customer = customer
+        super().__init__(api, self._collection_of(api, customer))
+
+    @classmethod
+    def _collection_of(cls, api: AsyncCustomerApi, customer: Ref) -> str:
+        if isinstance(customer, Mapping):
+            links = customer.get("links") or {}
+            for name in cls.spec.parent_links:
+                if links.get(name):
+                    return api.follow(str(links[name])).rstrip("/")
+            if customer.get("id") is None:
+                raise ValueError(f"{cls.spec.name}: the customer has neither links nor an id")
+            customer = customer["id"]
+        return cls.spec.collection.format(version=cls.spec.version, customer_id=_segment(customer))
+
+    @property
+    def customer_label(self) -> str:
+        c = self.customer
+        if isinstance(c, Mapping):
+            return str(c.get("number") or c.get("id") or "?")
+        return str(c)
+
+    async def create(
+        self,
+        body: Mapping[str, Any],
+        *,
+        key: str | None = None,
+        match: Match | Sequence[str] | None = None,
+    ) -> str:
+        """Create under the customer; returns the new id. Never creates it twice.
+
+        If a POST fails without a usable answer, the customer's collection is listed and searched for a record
+        that ``match`` accepts before sending again: ``match`` is a predicate, or field names compared between
+        ``body`` and each record (default :attr:`ResourceSpec.key_fields`, compared trimmed and case-blind).
+        """
+        predicate = match if callable(match) else _fields_match(body, tuple(match or self.spec.key_fields))
+        key = key or self._default_key(body)
+
+        async def find_existing() -> str | None:
+            async for item in self.list():
+                if predicate(item):
+                    return str(item["id"])
+            return None
+
+        return await self.api.create(
+            self.collection_url, body, resource=self.spec.name, key=key, find_existing=find_existing
+        )
+
+    def _default_key(self, body: Mapping[str, Any]) -> str:
+        parts = [str(body.get(f)) for f in self.spec.key_fields[:2] if body.get(f) not in (None, "")]
+        return "/".join([f"customer {self.customer_label}", *parts])
+
+
+class Addresses(SubResource):
+    """Addresses (v2) of one customer."""
+
+    spec = ADDRESSES_SPEC
+
+
+class Contacts(SubResource):
+    """Contact persons (v1) of one customer."""
+
+    spec = CONTACTS_SPEC
+
+
+def _fields_match(body: Mapping[str, Any], fields: tuple[str, ...]) -> Match:
+    wanted = {f: _norm(body.get(f)) for f in fields}
+
+    def predicate(item: Mapping[str, Any]) -> bool:
+        return all(_norm(item.get(f)) == value for f, value in wanted.items())
+
+    return predicate
+
+
+def _norm(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return " ".join(value.split()).casefold()
+    return value
+
+
+def _segment(ref: str | int) -> str:
+    """An id as one URL path segment; anything that could change the path is refused."""
+    text = str(ref).strip()
+    if not text or "/" in text or "?" in text or "#" in text or text in (".", ".."):
+        raise ValueError(f"not a valid resource id: {text!r}")
+    return text

@@ -1,0 +1,140 @@
+"""Connection settings: where the API is, how to authenticate, and how politely to call it.
+
+The token is wrapped in :class:`Secret` as soon as it enters the program, so no repr, log line or exception
+text built from the settings can show it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from custsync.errors import ConfigError
+
+ENV_URL = "CUSTSYNC_API_URL"
+ENV_TOKEN = "CUSTSYNC_API_TOKEN"
+
+PRODUCTION_REQUESTS_PER_MINUTE = 100
+"""The documented limit of the production API (the vendor warns it may change)."""
+
+
+class Secret:
+    """A string that never shows itself: ``repr``/``str``/f-strings print ``**********``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __format__(self, spec: str) -> str:
+        return "**********"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Secret cannot be pickled")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Everything the client needs; validated on construction.
+
+    ``requests_per_minute`` defaults to the production API's documented 100/min; ``burst`` is how many requests
+    may leave back to back before the limiter starts spacing them (1 = evenly spaced, the safest against a
+    server that counts in short windows). Plain ``http://`` is accepted only for loopback hosts (the sandbox)
+    unless ``allow_insecure_http`` says otherwise.
+    """
+
+    url: str
+    token: Secret = field(repr=True)
+    requests_per_minute: float = PRODUCTION_REQUESTS_PER_MINUTE
+    burst: int = 1
+    concurrency: int = 8
+    timeout: float = 30.0
+    max_retries: int = 5
+    retry_backoff: float = 0.5
+    """First retry delay in seconds; doubles per attempt, with jitter, up to ``retry_backoff_max``."""
+    retry_backoff_max: float = 30.0
+    allow_insecure_http: bool = False
+    verify_tls: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.token, str):
+            object.__setattr__(self, "token", Secret(self.token))
+        object.__setattr__(self, "url", self.url.strip().rstrip("/"))
+        _check_url(self.url, self.allow_insecure_http)
+        if not self.token:
+            raise ConfigError("the API token is empty", hint=f"set {ENV_TOKEN} or pass a token")
+        if self.requests_per_minute <= 0:
+            raise ConfigError(f"requests_per_minute must be positive, got {self.requests_per_minute}")
+        for name in ("burst", "concurrency"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.max_retries < 0:
+            raise ConfigError(f"max_retries must not be negative, got {self.max_retries}")
+        if self.timeout <= 0:
+            raise ConfigError(f"timeout must be positive, got {self.timeout}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ApiSettings:
+        """Read URL and token from ``CUSTSYNC_API_URL`` / ``CUSTSYNC_API_TOKEN``; keyword overrides win."""
+        env = os.environ if env is None else env
+        url = overrides.pop("url", None) or env.get(ENV_URL, "")
+        token = overrides.pop("token", None) or env.get(ENV_TOKEN, "")
+        if not url:
+            raise ConfigError(f"no API URL: {ENV_URL} is not set", hint=f"export {ENV_URL}=https://…")
+        if not token:
+            raise ConfigError(f"no API token: {ENV_TOKEN} is not set", hint=f"export {ENV_TOKEN}=<personal token>")
+        return cls(url=str(url), token=token if isinstance(token, Secret) else Secret(str(token)), **overrides)  # type: ignore[arg-type]
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host:port`` — links are followed only within it, so the token never goes elsewhere."""
+        return origin_of(self.url)
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _check_url(url: str, allow_insecure_http: bool) -> None:
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise ConfigError("the API URL must not contain credentials", hint="pass the token separately")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"the API URL must be http(s)://host[:port], got {url!r}", hint=f"check {ENV_URL}")
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"refusing plain http to {parts.hostname}: the token would travel unencrypted",
+            hint="use https://, or allow_insecure_http=True if you really mean it",
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
