@@ -1,0 +1,268 @@
+"""Run one export: fetch the API's state (all of it, or what changed since the last snapshot) and write a snapshot.
+
+Full:        customer list (filtered, 50 per page) + addresses and contacts of every customer.
+Incremental: customers with ``updatedAt >=`` the last watermark + one id listing (deletions) + sub-resources of
+             the changed customers and of this run's rolling share of the others, merged into the last snapshot.
+The fetching is concurrent inside the client's limits (its concurrency and its shared rate gate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import pandas as pd
+
+from custsync.api import AsyncCustomerApi, CustomerApi, Filter, Order
+from custsync.api.fetch import afetch_customers, afetch_ids, afetch_subresources
+from custsync.codec import from_api
+from custsync.errors import ConfigError, NotFoundError
+from custsync.export import incremental as inc
+from custsync.io.snapshot import (
+    Format,
+    SnapshotInfo,
+    csv_dialect,
+    latest_snapshot,
+    new_run_id,
+    read_manifest,
+    read_snapshot,
+    write_snapshot,
+)
+from custsync.model import ENTITIES
+
+
+class ExportProgress(Protocol):
+    """Where an export reports what it is doing (the CLI draws a progress bar; tests and flows pass None)."""
+
+    def stage(self, description: str, total: int | None = None) -> None: ...
+
+    def advance(self, done: int, total: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    out: Path
+    formats: tuple[Format, ...] = ("parquet",)
+    incremental: bool = False
+    filters: tuple[Filter, ...] = ()
+    rolling_share: int = inc.DEFAULT_ROLLING_SHARE
+    csv_dialect: str = "default"
+    neutralise_formulas: bool = True
+
+    def __post_init__(self) -> None:
+        if self.rolling_share < 0:
+            raise ConfigError(f"--rolling-share must be 0 (off) or more, got {self.rolling_share}")
+        if not self.formats:
+            raise ConfigError("no output format chosen", hint="use --format parquet, csv or both")
+        csv_dialect(self.csv_dialect)  # fail before any call when the dialect is unknown
+
+
+@dataclass
+class ExportResult:
+    """What the run did; ``to_json`` is the ``--json`` summary."""
+
+    path: Path
+    run_id: str
+    mode: str
+    rows: dict[str, int]
+    calls: dict[str, Any]
+    seconds: float
+    changes: dict[str, int] = field(default_factory=dict)
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "snapshot": str(self.path),
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "rows": self.rows,
+            "calls": self.calls,
+            "seconds": round(self.seconds, 3),
+        }
+        if self.changes:
+            out["changes"] = self.changes
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def export_snapshot(api: CustomerApi, options: ExportOptions, progress: ExportProgress | None = None) -> ExportResult:
+    """Blocking :func:`aexport_snapshot` for the CLI, scripts and tests."""
+    return api.run(aexport_snapshot(api.async_api, options, progress))
+
+
+async def aexport_snapshot(
+    api: AsyncCustomerApi, options: ExportOptions, progress: ExportProgress | None = None
+) -> ExportResult:
+    """Fetch, merge (incremental) and write one snapshot into ``options.out``; return what it cost."""
+    clock = time.perf_counter()
+    started = dt.datetime.now(dt.UTC)
+    before = api.stats.as_dict()
+    previous = latest_snapshot(options.out) if options.incremental else None
+    note = None
+    if options.incremental and previous is None:
+        note = "no previous snapshot in the output directory: made a full export"
+
+    if previous is None:
+        frames, info, changes = await _full(api, options, progress)
+    else:
+        frames, info, changes = await _incremental(api, options, previous, progress)
+
+    info.api_url = public_url(api.settings.url)
+    info.window_to = started.isoformat()
+    info.filters = [_filter_json(f) for f in options.filters]
+    info.calls = calls_spent(before, api.stats.as_dict())
+    info.extra = {"changes": changes} if changes else {}
+    if progress is not None:
+        progress.stage("writing snapshot")
+    run_id = new_run_id(started)
+    path = await asyncio.to_thread(
+        write_snapshot,
+        options.out,
+        frames,
+        info,
+        formats=options.formats,
+        dialect=csv_dialect(options.csv_dialect),
+        neutralise=options.neutralise_formulas,
+        run_id=run_id,
+    )
+    return ExportResult(
+        path=path,
+        run_id=run_id,
+        mode=info.mode,
+        rows={name: len(frame) for name, frame in frames.items()},
+        calls=info.calls,
+        seconds=time.perf_counter() - clock,
+        changes=changes,
+        note=note,
+    )
+
+
+async def _full(
+    api: AsyncCustomerApi, options: ExportOptions, progress: ExportProgress | None
+) -> tuple[dict[str, pd.DataFrame], SnapshotInfo, dict[str, int]]:
+    if progress is not None:
+        progress.stage("listing customers")
+    customers = await afetch_customers(api, options.filters)
+    subs = await _subresources(api, customers, progress)
+    frames = {"customers": inc.canonical_order("customers", customers)}
+    frames.update({name: inc.canonical_order(name, frame) for name, frame in subs.items()})
+    counter = 0
+    last = latest_snapshot(options.out)
+    if last is not None:
+        counter = read_manifest(last).info.run_counter + 1
+    info = SnapshotInfo(api_url="", mode="full", watermark=inc.watermark(frames["customers"]), run_counter=counter)
+    return frames, info, {}
+
+
+async def _incremental(
+    api: AsyncCustomerApi, options: ExportOptions, previous_path: Path, progress: ExportProgress | None
+) -> tuple[dict[str, pd.DataFrame], SnapshotInfo, dict[str, int]]:
+    previous = read_snapshot(previous_path)
+    manifest = previous.manifest
+    wanted_filters = [_filter_json(f) for f in options.filters]
+    if manifest.info.filters != wanted_filters:
+        raise ConfigError(
+            f"the last snapshot {previous_path.name} was made with other filters ({manifest.info.filters})",
+            hint="use the same --filter options as the last export, or run a full export first",
+        )
+    mark = manifest.info.watermark
+    if progress is not None:
+        progress.stage("listing changed customers")
+    since = (Filter("updatedAt", "greaterThanOrEquals", mark),) if mark else ()
+    fetched = await afetch_customers(api, (*options.filters, *since))
+    if progress is not None:
+        progress.stage("listing customer ids")
+    live = await _live_ids(api, options.filters)
+    changes = inc.find_changes(previous.frames["customers"], fetched, live)
+    stragglers, vanished = await _get_customers(api, sorted(changes.stragglers))
+    fetched = pd.concat([fetched, stragglers], ignore_index=True) if len(stragglers) else fetched
+    deleted = changes.deleted | vanished
+
+    customers = inc.merge_customers(previous.frames["customers"], fetched, deleted)
+    counter = manifest.info.run_counter + 1
+    changed = (changes.changed | changes.stragglers) - vanished
+    others = set(inc.id_list(customers["id"])) - changed
+    rolling = inc.rolling_ids(others, counter, options.rolling_share)
+    refreshed = changed | rolling
+    subs = await _subresources(api, customers[customers["id"].isin(refreshed)], progress)
+    frames = {"customers": customers, **inc.merge_subresources(previous.frames, customers, refreshed, deleted, subs)}
+    info = SnapshotInfo(
+        api_url="",
+        mode="incremental",
+        window_from=mark,
+        watermark=inc.watermark(customers, mark),
+        previous_run_id=manifest.run_id,
+        run_counter=counter,
+        rolling_share=options.rolling_share,
+    )
+    prev_ids = set(inc.id_list(previous.frames["customers"]["id"]))
+    summary = {
+        "changed": len(changed & prev_ids),
+        "new": len(changed - prev_ids),
+        "deleted": len(deleted & prev_ids),
+        "rolling_refresh": len(rolling),
+        "subresources_refreshed_for": len(refreshed),
+        "stragglers": len(changes.stragglers),
+    }
+    return frames, info, summary
+
+
+async def _subresources(
+    api: AsyncCustomerApi, customers: pd.DataFrame, progress: ExportProgress | None
+) -> dict[str, pd.DataFrame]:
+    if progress is not None:
+        progress.stage("fetching addresses and contacts", len(customers))
+    callback = progress.advance if progress is not None else None
+    return await afetch_subresources(api, customers[["id", "number"]], progress=callback)
+
+
+async def _live_ids(api: AsyncCustomerApi, filters: Sequence[Filter]) -> pd.DataFrame:
+    """``id``, ``number``, ``updatedAt`` of every customer in scope: the shared id listing, or a filtered one."""
+    if not filters:
+        return await afetch_ids(api)
+    columns = ["id", "number", "updatedAt"]
+    rows = [{c: item.get(c) for c in columns} async for item in api.customers.list(filters, [Order("id", "asc")])]
+    return ENTITIES["customers"].conform(pd.DataFrame.from_records(rows, columns=columns), keep_source=False)[columns]
+
+
+async def _get_customers(api: AsyncCustomerApi, ids: Sequence[str]) -> tuple[pd.DataFrame, frozenset[str]]:
+    """View customers one by one (the rare stragglers); ids answered with 404 are returned as vanished."""
+    found: list[dict[str, Any]] = []
+    vanished: set[str] = set()
+    for customer_id in ids:
+        try:
+            found.append(await api.customers.get(customer_id))
+        except NotFoundError:
+            vanished.add(customer_id)
+    return from_api(ENTITIES["customers"], found), frozenset(vanished)
+
+
+def public_url(url: str) -> str:
+    """The base URL without user info, query or fragment: safe to write into a manifest."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def calls_spent(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The difference of two ``CallStats.as_dict()`` readings (the client may have been used before)."""
+    out: dict[str, Any] = {}
+    for key, value in after.items():
+        if isinstance(value, int):
+            out[key] = value - int(before.get(key, 0))
+        elif isinstance(value, dict):
+            out[key] = {k: v for k, v in calls_spent(before.get(key) or {}, value).items() if v}
+    return out
+
+
+def _filter_json(f: Filter) -> dict[str, Any]:
+    value = list(f.value) if isinstance(f.value, list | tuple) else f.value
+    return {"key": f.key, "op": f.op, "value": value}
