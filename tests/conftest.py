@@ -13,3 +13,39 @@ os.environ.setdefault("PREFECT_SERVER_UI_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 REPO_ROOT = _ROOT
+
+
+# -- the sandbox fixtures: a real customer API server on 127.0.0.1 ------------------------------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path):
+    """A fresh, empty sandbox server (file database in tmp_path) with ``.url``, ``.token``, ``.db_path``."""
+    from custsync.sandbox.testing import run_sandbox
+
+    with run_sandbox(tmp_path / "sandbox.db") as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path: Path):
+    """Start sandboxes with knobs: ``sandbox_factory(rate_limit_per_min=100, fail_rate=0.2, seed=1, ...)``.
+
+    Accepts every :class:`custsync.sandbox.Knobs` field plus ``seed_customers``, ``db_path`` and ``token``.
+    All servers started by one test stop when it ends.
+    """
+    from contextlib import ExitStack
+
+    from custsync.sandbox.testing import run_sandbox
+
+    with ExitStack() as stack:
+        started = 0
+
+        def start(*, db_path: Path | str | None = None, token: str | None = None, **knobs):
+            nonlocal started
+            started += 1
+            path = db_path or tmp_path / f"sandbox-{started}.db"
+            return stack.enter_context(run_sandbox(path, token, **knobs))
+
+        yield start
