@@ -1,0 +1,43 @@
+"""Apply a plan: dependency-ordered, concurrent, journaled, resumable; then record what is in sync.
+
+report = await apply_plan(plan, remote, state_dir=Path(".custsync"), check_fresh=True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from custsync.apply.executor import ApplyReport, Executor, Failure, run_with_progress
+from custsync.apply.freshness import check_fresh as _check_fresh
+from custsync.apply.journal import DONE, SENT, Journal
+from custsync.apply.remember import remember
+from custsync.reconcile.plan import Plan
+from custsync.reconcile.remote import Remote
+from custsync.state import StateStore
+
+
+async def apply_plan(
+    plan: Plan,
+    remote: Remote,
+    *,
+    state_dir: Path,
+    check_fresh: bool = False,
+    progress: bool = False,
+    concurrency: int = 8,
+) -> ApplyReport:
+    """Execute ``plan``; with ``check_fresh`` (a saved plan) refuse first if what it touches changed since.
+
+    Re-running the same plan after a crash resumes it from the journal in ``state_dir``.
+    """
+    with Journal(state_dir, plan.plan_id(), plan.meta.api_url) as journal:
+        if check_fresh:
+            settled = {(e.entity, e.key) for e in journal.entries().values() if e.status in (SENT, DONE)}
+            await _check_fresh(plan, remote, settled=settled)
+        executor = Executor(plan, remote, journal, concurrency=concurrency)
+        report = await run_with_progress(executor, progress)
+    with StateStore.open(state_dir, plan.meta.api_url) as state:
+        await remember(plan, report, remote, state)
+    return report
+
+
+__all__ = ["ApplyReport", "Executor", "Failure", "Journal", "apply_plan"]

@@ -1,0 +1,41 @@
+"""Was this create already carried out? Asked when a killed run left a create ``sent`` but not ``done``.
+
+A customer is found by its number; an address or contact person under its customer by the same key the plan
+paired records with (address type, plus normalised name/street/zip/city/country for a delivery address;
+contact name, case-blind).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from custsync.model import ENTITIES
+from custsync.reconcile.keys import address_keys, contact_keys, customer_numbers
+from custsync.reconcile.plan import Create
+from custsync.reconcile.remote import Remote
+
+
+async def find_created(remote: Remote, entity: str, op: Create, parent_id: str | None) -> str | None:
+    """The id of the record ``op`` would create if it already exists, else ``None``."""
+    if entity == "customers":
+        found = await remote.customers_where("number", [op.customer_number])
+        hits = found[customer_numbers(found["number"]).eq(op.customer_number).fillna(False).to_numpy()]
+        return None if hits.empty else str(hits["id"].iloc[0])
+    if parent_id is None:
+        return None
+    existing = await remote.list_children(entity, {parent_id: op.customer_number})
+    if existing.empty:
+        return None
+    row = {k: v for k, v in op.body.items() if not isinstance(v, dict | list)}
+    row["customerNumber"] = op.customer_number
+    for group, fields in op.body.items():
+        if isinstance(fields, dict):
+            row.update({f"{group}.{k}": v for k, v in fields.items()})
+    wanted = ENTITIES[entity].conform(pd.DataFrame([row]))
+    if entity == "addresses":
+        want_key, have_keys = address_keys(wanted, existing)
+    else:
+        want_key, have_keys = contact_keys(wanted), contact_keys(existing)
+    target = str(want_key.iloc[0]).split("#", 1)[0]
+    hits = existing[have_keys.str.split("#").str[0].eq(target).fillna(False).to_numpy()]
+    return None if hits.empty else str(hits["id"].iloc[0])

@@ -1,0 +1,40 @@
+"""Reconcile: normalise, key and diff the desired state against the API's, and produce a :class:`Plan`.
+
+    plan = await plan_sync({"customers": c, "addresses": a, "contacts": p}, remote, options=PlanOptions())
+    plan.save(Path("plan.json"))
+
+:func:`build_plan` is the pure core (frames in, plan out); :func:`plan_sync` adds the fetching, spending as
+few API calls as the state store allows.
+"""
+
+from custsync.reconcile.build import PROVIDED_ATTR, Current, PlanOptions, build_plan, provided_columns
+from custsync.reconcile.diff import EntityDiff, diff_entity
+from custsync.reconcile.modes import Mode, Scope, delete_limit
+from custsync.reconcile.normalise import normalise_column, normalise_frame
+from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, SyncedState, Update
+from custsync.reconcile.planner import plan_sync
+from custsync.reconcile.remote import Remote
+
+__all__ = [
+    "PROVIDED_ATTR",
+    "Create",
+    "Current",
+    "Delete",
+    "EntityDiff",
+    "EntityPlan",
+    "Mode",
+    "Plan",
+    "PlanMeta",
+    "PlanOptions",
+    "Remote",
+    "Scope",
+    "SyncedState",
+    "Update",
+    "build_plan",
+    "delete_limit",
+    "diff_entity",
+    "normalise_column",
+    "normalise_frame",
+    "plan_sync",
+    "provided_columns",
+]

@@ -1,0 +1,409 @@
+"""From desired and current frames to a :class:`Plan`: pure, synchronous, no API.
+
+:func:`build_plan` pairs and diffs every entity (:mod:`custsync.reconcile.diff`), turns the differences
+into operations allowed by the mode, and enforces the delete threshold. What to fetch is decided before
+(:mod:`custsync.reconcile.planner`); here, sub-resources are compared only for the customers whose current
+sub-resources were fetched, and every desired sub-row of a not-fetched customer counts as unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from custsync.codec import to_api
+from custsync.errors import PlanError
+from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, SOURCE_FILE, SOURCE_ROW, Entity
+from custsync.reconcile.diff import EntityDiff, diff_entity
+from custsync.reconcile.keys import address_keys, contact_keys, customer_keys, customer_numbers
+from custsync.reconcile.modes import Mode, Scope, delete_limit
+from custsync.reconcile.normalise import normalise_frame
+from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, SyncedState, Update
+from custsync.reconcile.values import plain, records
+
+PROVIDED_ATTR = "custsync.provided_columns"
+"""``frame.attrs`` entry the input layer may set: the canonical columns its mapping fills.
+
+Only provided columns are compared and written: a column the source does not have is not a request to
+clear it in the API."""
+
+KEY_COLUMNS = {
+    "customers": {"number"},
+    "addresses": {"customerNumber", "type", "matchKey"},
+    "contacts": {"customerNumber"},
+}
+PERSON = "person"
+
+
+@dataclass
+class Current:
+    """The API's state as far as it was fetched."""
+
+    customers: pd.DataFrame
+    children: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """``addresses``/``contacts`` of the customers in ``fetched``."""
+    fetched: dict[str, set[str]] = field(default_factory=dict)
+    """Per sub-entity: the customer numbers whose sub-resources were listed."""
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    mode: Mode = Mode.UPSERT
+    scope: Scope | None = None
+    max_deletes: int | None = None
+    force: bool = False
+    full: bool = False
+
+
+def provided_columns(entity: Entity, frame: pd.DataFrame) -> tuple[str, ...]:
+    """The writable columns the source provides: the ``PROVIDED_ATTR`` of the frame when the input layer set
+    it; else the columns present in the frame; for an already conformed frame (every column present) the
+    columns holding at least one value."""
+    declared = frame.attrs.get(PROVIDED_ATTR)
+    if declared is not None:
+        present = set(declared) & set(frame.columns)
+    elif not set(entity.writable_columns) <= set(frame.columns):
+        present = set(frame.columns)
+    else:
+        present = {c for c in entity.writable_columns if frame[c].notna().any()}
+    return tuple(c for c in entity.writable_columns if c in present)
+
+
+def compared_columns(entity: Entity, provided: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in provided if c not in KEY_COLUMNS[entity.name])
+
+
+def build_plan(
+    desired: Mapping[str, pd.DataFrame | None],
+    current: Current,
+    *,
+    options: PlanOptions,
+    meta: PlanMeta,
+    fingerprints: Mapping[str, pd.Series] | None = None,
+    match_memory: pd.DataFrame | None = None,
+) -> Plan:
+    """Compute the plan. ``desired`` maps entity name to a canonical frame, or ``None`` when the source does
+    not provide that entity at all (then it is neither compared nor touched)."""
+    provided = {name: provided_columns(ENTITIES[name], f) for name, f in desired.items() if f is not None}
+    meta.provided = {k: list(v) for k, v in provided.items()}
+    if options.mode is Mode.MIRROR and all(f is None or f.empty for f in desired.values()):
+        raise PlanError(
+            "the source is empty: mirror mode would delete every record in its scope",
+            hint="check the source files; an empty source is never mirrored",
+        )
+    api_customers = _conformed(CUSTOMERS, current.customers)
+    ids = pd.Series(
+        api_customers["id"].to_numpy(), index=customer_numbers(api_customers["number"]).to_numpy(), dtype="string"
+    )
+    customers_plan, desired_numbers, new_numbers = _plan_customers(
+        desired.get("customers"), api_customers, provided, options
+    )
+
+    plans = {"customers": customers_plan}
+    skipped_parents: dict[str, set[str]] = {}
+    match_keys: list[list[str]] = []
+    for entity in (ADDRESSES, CONTACTS):
+        frame = desired.get(entity.name)
+        if frame is None:
+            plans[entity.name] = EntityPlan(entity.name)
+            continue
+        plans[entity.name], skipped_parents[entity.name], paired = _plan_children(
+            entity,
+            _conformed(entity, frame),
+            _conformed(entity, current.children.get(entity.name, entity.empty())),
+            fetched=current.fetched.get(entity.name, set()),
+            new_numbers=new_numbers if options.mode.creates else set(),
+            desired_numbers=desired_numbers,
+            api_customers=api_customers,
+            ids=ids,
+            columns=compared_columns(entity, provided[entity.name]),
+            options=options,
+            memory=match_memory if entity is ADDRESSES else None,
+        )
+        match_keys += paired
+    plan = Plan(meta=meta, customers=plans["customers"], addresses=plans["addresses"], contacts=plans["contacts"])
+    plan.match_keys = match_keys
+    plan.synced = _synced(desired, api_customers, ids, fingerprints or {}, skipped_parents)
+    return plan
+
+
+def _conformed(entity: Entity, frame: pd.DataFrame) -> pd.DataFrame:
+    if list(frame.columns[: len(entity.columns)]) == list(entity.columns) and all(
+        frame[c].dtype == t for c, t in entity.dtypes.items()
+    ):
+        return frame
+    return entity.conform(frame)
+
+
+def _plan_customers(
+    frame: pd.DataFrame | None,
+    api: pd.DataFrame,
+    provided: Mapping[str, tuple[str, ...]],
+    options: PlanOptions,
+) -> tuple[EntityPlan, set[str], set[str]]:
+    plan = EntityPlan("customers")
+    if frame is None:
+        return plan, set(), set()
+    frame = _conformed(CUSTOMERS, frame)
+    columns = compared_columns(CUSTOMERS, provided["customers"])
+    persons = frame["customerType"].astype("string").str.strip().str.lower().eq(PERSON).fillna(False)
+    diff = diff_entity(
+        CUSTOMERS,
+        frame,
+        api,
+        columns=columns,
+        desired_keys=customer_keys(frame),
+        current_keys=customer_keys(api),
+        ignore={"name": persons} if "name" in columns else None,
+    )
+    plan.unchanged = diff.unchanged
+    sendable = tuple(provided["customers"])
+    if options.mode.creates:
+        plan.creates = [
+            Create(key=row["number"], body=_customer_body(row), customer_number=row["number"], source=_where(src))
+            for row, src in _rows(CUSTOMERS, diff.create, sendable)
+        ]
+    else:
+        plan.skipped += len(diff.create)
+    if options.mode.updates:
+        plan.updates = _updates(diff, parent_ids=None)
+    else:
+        plan.skipped += len(diff.update_desired)
+    if options.mode.deletes:
+        assert options.scope is not None
+        in_scope = options.scope.contains(api).to_numpy()
+        missing = diff.missing[options.scope.contains(diff.missing).to_numpy()]
+        plan.deletes = [
+            Delete(key=str(k), id=str(r["id"]), customer_number=str(k), updated_at=plain(r["updatedAt"]))
+            for k, r in zip(missing.index, records(missing[["id", "updatedAt"]]), strict=True)
+        ]
+        _check_deletes("customers", len(plan.deletes), int(in_scope.sum()), options)
+    desired_numbers = set(customer_numbers(frame["number"]).dropna())
+    new_numbers = {c.customer_number for c in plan.creates}
+    return plan, desired_numbers, new_numbers
+
+
+def _customer_body(row: dict[str, object]) -> dict[str, object]:
+    """A create body: the API derives a person's ``name`` from first and last name, so it is not sent."""
+    if str(row.get("customerType") or "").lower() == PERSON:
+        row = {k: v for k, v in row.items() if k != "name"}
+    return to_api(CUSTOMERS, row)
+
+
+def _plan_children(
+    entity: Entity,
+    desired: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    fetched: set[str],
+    new_numbers: set[str],
+    desired_numbers: set[str],
+    api_customers: pd.DataFrame,
+    ids: pd.Series,
+    columns: tuple[str, ...],
+    options: PlanOptions,
+    memory: pd.DataFrame | None,
+) -> tuple[EntityPlan, set[str], list[list[str]]]:
+    """Plan one sub-entity; also return the customer numbers whose differences the mode skipped, and the
+    ``[number, matchKey, id]`` of delivery addresses paired with a match key."""
+    plan = EntityPlan(entity.name)
+    parents = customer_numbers(desired["customerNumber"])
+    existing = parents.isin(set(ids.index)).to_numpy()
+    compared = (parents.isin(fetched).to_numpy() & existing) | parents.isin(new_numbers).to_numpy()
+    orphans = ~existing & ~parents.isin(new_numbers).to_numpy()
+    plan.unchanged = int((existing & ~compared).sum())
+    plan.skipped = int(orphans.sum())
+    skipped_parents = set(parents[orphans].dropna())
+
+    want = desired[compared]
+    have = current[customer_numbers(current["customerNumber"]).isin(fetched).to_numpy()]
+    if entity is ADDRESSES:
+        d_keys, c_keys = address_keys(want, have, memory)
+    else:
+        d_keys, c_keys = contact_keys(want), contact_keys(have)
+    diff = diff_entity(entity, want, have, columns=columns, desired_keys=d_keys, current_keys=c_keys)
+    plan.unchanged += diff.unchanged
+    paired = _paired_match_keys(want, have, d_keys, c_keys) if entity is ADDRESSES else []
+
+    sendable = tuple(c for c in entity.writable_columns if c in columns or c == "type")
+    if options.mode.creates:
+        for row, src in _rows(entity, diff.create, (*sendable, "customerNumber", "matchKey")):
+            number = row["customerNumber"]
+            plan.creates.append(
+                Create(
+                    key=_key_text(entity, row),
+                    body=to_api(entity, row),
+                    customer_number=number,
+                    customer_id=plain(ids.get(number)),
+                    match_key=row.get("matchKey"),
+                    source=_where(src),
+                )
+            )
+    else:
+        plan.skipped += len(diff.create)
+        skipped_parents |= set(customer_numbers(diff.create["customerNumber"]).dropna())
+    if options.mode.updates:
+        plan.updates = _updates(diff, parent_ids=ids)
+    else:
+        plan.skipped += len(diff.update_desired)
+        skipped_parents |= set(customer_numbers(diff.update_desired["customerNumber"]).dropna())
+    if options.mode.deletes:
+        plan.deletes, in_scope = _child_deletes(entity, diff, have, want, desired_numbers, api_customers, ids, options)
+        _check_deletes(entity.name, len(plan.deletes), in_scope, options)
+    return plan, skipped_parents, paired
+
+
+def _paired_match_keys(want: pd.DataFrame, have: pd.DataFrame, d_keys: pd.Series, c_keys: pd.Series) -> list[list[str]]:
+    match_key = want["matchKey"].astype("string").str.strip()
+    has = (match_key.notna() & match_key.ne("")).to_numpy(dtype=bool, na_value=False)
+    if not has.any():
+        return []
+    ids = pd.Series(have["id"].astype("string").to_numpy(), index=c_keys.to_numpy())
+    pairs = pd.DataFrame(
+        {
+            "number": customer_numbers(want["customerNumber"]).to_numpy()[has],
+            "matchKey": match_key.to_numpy()[has],
+            "id": pd.Series(d_keys.to_numpy()[has]).map(ids).to_numpy(),
+        }
+    ).dropna()
+    return pairs.astype(str).to_numpy().tolist()
+
+
+def _child_deletes(
+    entity: Entity,
+    diff: EntityDiff,
+    have: pd.DataFrame,
+    want: pd.DataFrame,
+    desired_numbers: set[str],
+    api_customers: pd.DataFrame,
+    ids: pd.Series,
+    options: PlanOptions,
+) -> tuple[list[Delete], int]:
+    """Sub-resources the source no longer has, of customers the source still has (a customer the source
+    dropped is deleted whole, its sub-resources with it) and that are inside the scope."""
+    assert options.scope is not None
+    scoped = api_customers[options.scope.contains(api_customers).to_numpy()]
+    scoped_numbers = set(customer_numbers(scoped["number"]).dropna())
+    missing = diff.missing
+    owners = customer_numbers(missing["customerNumber"])
+    missing = missing[(owners.isin(scoped_numbers) & owners.isin(desired_numbers)).to_numpy()]
+    deletes = [
+        Delete(
+            key=str(k),
+            id=str(r["id"]),
+            customer_number=r["customerNumber"],
+            customer_id=plain(ids.get(r["customerNumber"])),
+            updated_at=r["updatedAt"],
+        )
+        for k, r in zip(missing.index, records(missing[["id", "customerNumber", "updatedAt"]]), strict=True)
+    ]
+    in_scope = max(
+        int(customer_numbers(have["customerNumber"]).isin(scoped_numbers).sum()),
+        int(customer_numbers(want["customerNumber"]).isin(scoped_numbers).sum()),
+    )
+    return deletes, in_scope
+
+
+def _updates(diff: EntityDiff, *, parent_ids: pd.Series | None) -> list[Update]:
+    """One patch per changed record, carrying only the changed fields (``null`` clears a field)."""
+    if diff.update_desired.empty:
+        return []
+    entity = diff.entity
+    after = records(normalise_frame(entity, diff.update_desired, diff.columns))
+    before = records(diff.update_current[list(diff.columns)])
+    meta = records(diff.update_current[["id", "updatedAt"]])
+    masks = diff.changed.to_numpy()
+    names = np.array(diff.columns)
+    has_parent = entity.parent_key is not None
+    desired_rows = records(diff.update_desired[[c for c in ("customerNumber", "matchKey") if c in diff.update_desired]])
+    sources = _sources(diff.update_desired)
+    out = []
+    for i, key in enumerate(diff.update_desired.index):
+        changed = names[masks[i]]
+        number = desired_rows[i].get("customerNumber") if has_parent else str(key)
+        out.append(
+            Update(
+                key=str(key),
+                id=str(meta[i]["id"]),
+                body=to_api(entity, {c: after[i][c] for c in changed}, include_nulls=True),
+                changes={c: [before[i][c], after[i][c]] for c in changed},
+                customer_number=number,
+                customer_id=plain(parent_ids.get(number)) if has_parent and parent_ids is not None else None,
+                updated_at=meta[i]["updatedAt"],
+                match_key=desired_rows[i].get("matchKey"),
+                source=sources[i],
+            )
+        )
+    return out
+
+
+def _rows(entity: Entity, frame: pd.DataFrame, columns: tuple[str, ...]):
+    """``(normalised row, source position)`` of the rows that become creates."""
+    cols = [c for c in dict.fromkeys(columns) if c in entity.columns]
+    rows = records(normalise_frame(entity, frame, cols))
+    return zip(rows, _sources(frame), strict=True)
+
+
+def _sources(frame: pd.DataFrame) -> list[tuple[object, object] | None]:
+    if SOURCE_FILE in frame.columns and SOURCE_ROW in frame.columns:
+        return list(zip(frame[SOURCE_FILE].map(plain), frame[SOURCE_ROW].map(plain), strict=True))
+    return [None] * len(frame)
+
+
+def _where(src: tuple[object, object] | None) -> str | None:
+    if not src or src[0] is None:
+        return None
+    return f"{src[0]}:{src[1]}"
+
+
+def _key_text(entity: Entity, row: dict[str, object]) -> str:
+    parts = [row.get("customerNumber"), row.get("type") if entity is ADDRESSES else None]
+    tail = row.get("matchKey") or row.get("name") or row.get("street")
+    return "/".join(str(p) for p in (*parts, tail) if p)
+
+
+def _check_deletes(entity: str, planned: int, in_scope: int, options: PlanOptions) -> None:
+    limit = delete_limit(in_scope, options.max_deletes)
+    if planned > limit and not options.force:
+        raise PlanError(
+            f"the plan would delete {planned} {entity} of {in_scope} in scope {options.scope} "
+            f"(limit {limit}); refusing",
+            hint="check that the source is complete; raise --max-deletes or add --force when it really is",
+        )
+
+
+def _synced(
+    desired: Mapping[str, pd.DataFrame | None],
+    api: pd.DataFrame,
+    ids: pd.Series,
+    fingerprints: Mapping[str, pd.Series],
+    skipped: Mapping[str, set[str]],
+) -> list[SyncedState]:
+    """What to remember per desired customer once everything applied (fingerprints ``None`` where skipped)."""
+    numbers: set[str] = set()
+    for frame in desired.values():
+        if frame is not None and not frame.empty:
+            column = "number" if "number" in frame.columns else "customerNumber"
+            numbers |= set(customer_numbers(frame[column]).dropna())
+    seen = pd.Series(
+        api["updatedAt"].map(plain).to_numpy(dtype=object), index=customer_numbers(api["number"]).to_numpy()
+    )
+
+    def value(entity: str, number: str) -> int | None:
+        if entity not in fingerprints or number in skipped.get(entity, set()):
+            return None
+        return int(fingerprints[entity].get(number, 0))
+
+    return [
+        SyncedState(
+            number=n,
+            addresses_hash=value("addresses", n),
+            contacts_hash=value("contacts", n),
+            id=plain(ids.get(n)),
+            updated_at=seen.get(n),
+        )
+        for n in sorted(numbers)
+    ]

@@ -1,0 +1,197 @@
+"""The plan: exactly which creates, patches and deletes a sync will send, and what it was computed against.
+
+A plan is plain data (dataclasses of JSON values) so that ``custsync plan --out plan.json`` can save it and
+``custsync apply plan.json`` can execute exactly it later — or refuse, when the records it touches changed.
+It never holds the API token: only the base URL it was computed against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from custsync.errors import PlanError
+
+ENTITY_NAMES = ("customers", "addresses", "contacts")
+PLAN_FORMAT = 1
+
+
+@dataclass
+class Create:
+    """A new record. Sub-resources name their parent by number; its id is known only after the parent exists."""
+
+    key: str
+    body: dict[str, Any]
+    customer_number: str
+    customer_id: str | None = None
+    match_key: str | None = None
+    source: str | None = None
+    """``file:line`` of the source row, for messages."""
+
+
+@dataclass
+class Update:
+    """A patch carrying only the changed fields; ``before`` and ``updated_at`` are what the plan saw."""
+
+    key: str
+    id: str
+    body: dict[str, Any]
+    changes: dict[str, list[Any]]
+    """column -> ``[before, after]`` in canonical form, for people and for the staleness check."""
+    customer_number: str
+    customer_id: str | None = None
+    updated_at: str | None = None
+    match_key: str | None = None
+    source: str | None = None
+
+
+@dataclass
+class Delete:
+    key: str
+    id: str
+    customer_number: str
+    customer_id: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass
+class EntityPlan:
+    entity: str
+    creates: list[Create] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: int = 0
+    """Differences the mode leaves alone (updates in ``insert`` mode, creates in ``update`` mode...)."""
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "create": len(self.creates),
+            "update": len(self.updates),
+            "delete": len(self.deletes),
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+        }
+
+    @property
+    def operations(self) -> int:
+        return len(self.creates) + len(self.updates) + len(self.deletes)
+
+
+@dataclass
+class SyncedState:
+    """What the state store should remember about one customer once the plan has been applied."""
+
+    number: str
+    addresses_hash: int | None
+    contacts_hash: int | None
+    """Fingerprints of the desired sub-rows; ``None`` = not fully synced, fetch next time."""
+    id: str | None = None
+    updated_at: str | None = None
+    """The customer's ``updatedAt`` the plan saw (re-read after apply for the customers it touched)."""
+
+
+@dataclass
+class PlanMeta:
+    api_url: str
+    created_at: str
+    mode: str
+    scope: str | None
+    full: bool
+    sources: list[dict[str, str]] = field(default_factory=list)
+    """``{"path": ..., "sha256": ...}`` per source file."""
+    provided: dict[str, list[str]] = field(default_factory=dict)
+    """The columns per entity the source provides (only these are compared and written)."""
+
+
+@dataclass
+class Plan:
+    meta: PlanMeta
+    customers: EntityPlan
+    addresses: EntityPlan
+    contacts: EntityPlan
+    synced: list[SyncedState] = field(default_factory=list)
+    match_keys: list[list[str]] = field(default_factory=list)
+    """``[customer number, matchKey, address id]`` of delivery addresses paired without the state store's
+    memory (by content): remembered after apply, so a later change of their street still updates them."""
+    calls: dict[str, int] = field(default_factory=dict)
+    """API calls spent computing the plan."""
+
+    def entity(self, name: str) -> EntityPlan:
+        return {"customers": self.customers, "addresses": self.addresses, "contacts": self.contacts}[name]
+
+    @property
+    def entities(self) -> tuple[EntityPlan, EntityPlan, EntityPlan]:
+        return (self.customers, self.addresses, self.contacts)
+
+    @property
+    def operations(self) -> int:
+        return sum(e.operations for e in self.entities)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {e.entity: e.counts() for e in self.entities}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": PLAN_FORMAT, "id": self.plan_id(), **asdict(self)}
+
+    def plan_id(self) -> str:
+        """A digest of the operations: the journal recognises a resumed plan by it."""
+        ops = {e.entity: [asdict(o) for o in (*e.creates, *e.updates, *e.deletes)] for e in self.entities}
+        blob = json.dumps([asdict(self.meta), ops], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a crash never leaves half a plan that ``apply`` could misread."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        if data.get("format") != PLAN_FORMAT:
+            raise PlanError(
+                f"unsupported plan format {data.get('format')!r}", hint="make the plan again with this version"
+            )
+        try:
+            return cls(
+                meta=PlanMeta(**data["meta"]),
+                customers=_entity_from_dict(data["customers"]),
+                addresses=_entity_from_dict(data["addresses"]),
+                contacts=_entity_from_dict(data["contacts"]),
+                synced=[SyncedState(**s) for s in data.get("synced", [])],
+                match_keys=[list(m) for m in data.get("match_keys", [])],
+                calls=dict(data.get("calls", {})),
+            )
+        except (KeyError, TypeError) as exc:
+            raise PlanError(f"the plan file is not a custsync plan: {exc}") from None
+
+    @classmethod
+    def load(cls, path: Path) -> Plan:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise PlanError(f"{path}: no such plan file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PlanError(f"{path}: cannot read the plan: {exc}") from None
+        if not isinstance(data, dict):
+            raise PlanError(f"{path}: the plan file is not a custsync plan")
+        plan = cls.from_dict(data)
+        if data.get("id") and data["id"] != plan.plan_id():
+            raise PlanError(f"{path}: the plan was edited after it was made (its digest does not match)")
+        return plan
+
+
+def _entity_from_dict(data: dict[str, Any]) -> EntityPlan:
+    return EntityPlan(
+        entity=data["entity"],
+        creates=[Create(**c) for c in data.get("creates", [])],
+        updates=[Update(**u) for u in data.get("updates", [])],
+        deletes=[Delete(**d) for d in data.get("deletes", [])],
+        unchanged=int(data.get("unchanged", 0)),
+        skipped=int(data.get("skipped", 0)),
+    )

@@ -1,0 +1,130 @@
+"""``plan_sync``: fetch what the diff needs — and not more — then build the plan.
+
+The call budget is the point of this module. Customers are compared against the customer list (one call per
+50). A customer's addresses and contacts cost one list call each, so they are listed only for customers that
+need it:
+
+- a customer the API does not have yet: nothing to list (all its sub-rows are creates);
+- ``--full``: every existing customer of the source;
+- otherwise an existing customer whose desired sub-rows' fingerprint differs from the one the state store
+  recorded at the last successful sync, or whose API ``updatedAt`` / id moved since, or that the store
+  does not know.
+
+The trade-off (README, "How a sync decides what to fetch"): a change made directly in the API to an address
+or contact that does not move the customer's ``updatedAt`` is seen only by a ``--full`` run or when the
+source's rows for that customer change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from custsync.model import ADDRESSES, CONTACTS, Entity
+from custsync.reconcile.build import Current, PlanOptions, build_plan, compared_columns, provided_columns
+from custsync.reconcile.fingerprint import subrow_fingerprints
+from custsync.reconcile.keys import customer_numbers
+from custsync.reconcile.modes import Mode, check_mirror_options
+from custsync.reconcile.plan import Plan, PlanMeta
+from custsync.reconcile.remote import Remote
+from custsync.reconcile.values import plain
+from custsync.state import StateStore
+
+
+async def plan_sync(
+    desired: dict[str, pd.DataFrame | None],
+    remote: Remote,
+    *,
+    options: PlanOptions | None = None,
+    state: StateStore | None = None,
+    sources: list[dict[str, str]] | None = None,
+) -> Plan:
+    """Fetch the current state the diff needs and compute the plan (no write)."""
+    options = options or PlanOptions()
+    check_mirror_options(options.mode, options.scope)
+    meta = PlanMeta(
+        api_url=remote.base_url,
+        created_at=dt.datetime.now(dt.UTC).isoformat(),
+        mode=str(options.mode),
+        scope=str(options.scope) if options.scope else None,
+        full=options.full,
+        sources=list(sources or []),
+    )
+    api_customers = await remote.list_customers(number_prefix=_list_prefix(desired, options))
+    fingerprints: dict[str, pd.Series] = {}
+    for entity in (ADDRESSES, CONTACTS):
+        frame = desired.get(entity.name)
+        if frame is not None:
+            frame = entity.conform(frame) if set(entity.columns) - set(frame.columns) else frame
+            columns = compared_columns(entity, provided_columns(entity, desired[entity.name]))
+            fingerprints[entity.name] = subrow_fingerprints(entity, frame, columns)
+
+    remembered = state.customers() if state is not None else None
+    current = Current(customers=api_customers)
+    for entity in (ADDRESSES, CONTACTS):
+        if entity.name not in fingerprints:
+            continue
+        parents = _parents_to_fetch(entity, desired, api_customers, fingerprints[entity.name], remembered, options)
+        current.fetched[entity.name] = set(parents.values())
+        current.children[entity.name] = await remote.list_children(entity.name, parents) if parents else entity.empty()
+    plan = build_plan(
+        desired,
+        current,
+        options=options,
+        meta=meta,
+        fingerprints=fingerprints,
+        match_memory=state.match_keys() if state is not None else None,
+    )
+    plan.calls = remote.calls()
+    return plan
+
+
+def _list_prefix(desired: dict[str, pd.DataFrame | None], options: PlanOptions) -> str | None:
+    """A mirror scoped by number prefix lists only that prefix — when every source customer is inside it."""
+    scope = options.scope
+    if options.mode is not Mode.MIRROR or scope is None or scope.kind != "number-prefix":
+        return None
+    for frame in desired.values():
+        if frame is None or frame.empty:
+            continue
+        column = "number" if "number" in frame.columns else "customerNumber"
+        if not customer_numbers(frame[column]).str.startswith(scope.value).fillna(False).all():
+            return None
+    return scope.value
+
+
+def _parents_to_fetch(
+    entity: Entity,
+    desired: dict[str, pd.DataFrame | None],
+    api_customers: pd.DataFrame,
+    fingerprints: pd.Series,
+    remembered: pd.DataFrame | None,
+    options: PlanOptions,
+) -> dict[str, str]:
+    """``{customer id: number}`` of the existing source customers whose ``entity`` must be listed."""
+    numbers: set[str] = set(fingerprints.index)
+    customers = desired.get("customers")
+    if customers is not None:
+        numbers |= set(customer_numbers(customers["number"]).dropna())
+    api = pd.DataFrame(
+        {
+            "number": customer_numbers(api_customers["number"]),
+            "id": api_customers["id"].astype("string"),
+            "updatedAt": api_customers["updatedAt"].map(plain).astype("string"),
+        }
+    )
+    api = api[api["number"].isin(numbers).to_numpy()]
+    if options.full or remembered is None or remembered.empty:
+        return dict(zip(api["id"], api["number"], strict=True))
+    hash_column = f"{entity.name}_hash"
+    merged = api.merge(remembered, on="number", how="left", suffixes=("", "_seen"))
+    wanted = pd.Series(fingerprints.reindex(merged["number"]).fillna(0).to_numpy(), dtype="Int64")
+    need = (
+        merged[hash_column].isna()
+        | merged[hash_column].ne(wanted).fillna(True)
+        | merged["updated_at"].ne(merged["updatedAt"]).fillna(True)
+        | merged["id_seen"].ne(merged["id"]).fillna(True)
+    ).to_numpy(dtype=bool)
+    chosen = merged[need]
+    return dict(zip(chosen["id"], chosen["number"], strict=True))
