@@ -1,0 +1,157 @@
+"""Apply a mapping to a source table: one canonical frame per entity, plus the values that could not be mapped.
+
+The engine works column by column on whole Series (see :mod:`custsync.mapping._transforms`); the only Python
+loops run over the mapping's fields and groups, never over rows. A wide row that holds several records (billing
+and delivery addresses, contact persons 1..M) is mapped once per group on the rows where that group has data,
+and the parts are stacked in file order.
+
+The frames hold text in canonical spelling (ISO dates, decimal point) under canonical column names, with
+``_source`` and ``_row``; :func:`custsync.model.validate_frames` gives them their dtypes and checks them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from custsync.io.readers import ROW
+from custsync.io.rejects import failures_frame, preview
+from custsync.mapping._transforms import ValueFailure, any_present, evaluate
+from custsync.mapping.spec import EntitySpec, FieldSpec, Group, MappingSpec
+from custsync.model import ENTITIES, SOURCE_FILE, SOURCE_ROW
+
+_GROUP = "__group"
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Which source columns an entity reads: all ``wanted`` ones are kept, ``required`` ones must exist."""
+
+    wanted: frozenset[str] | None
+    required: frozenset[str]
+
+
+def source_needs(entity_name: str, entity: EntitySpec) -> Needs:
+    """The source columns the entity's mapping reads (``wanted`` is ``None`` for "all")."""
+    wanted: set[str] = set()
+    required: set[str] = set()
+    for fields, skip in _field_sets(entity):
+        for spec in fields.values():
+            names = spec.source_columns()
+            wanted.update(names)
+            if not spec.optional:
+                required.update(names)
+        wanted.update(skip or ())
+    if entity.passthrough:
+        wanted.update(ENTITIES[entity_name].writable_columns)
+    return Needs(frozenset(wanted), frozenset(required))
+
+
+def map_entity(
+    entity_name: str, entity: EntitySpec, raw: pd.DataFrame, label: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map ``raw`` (text columns plus ``_row``) to the entity's canonical text frame and its mapping failures."""
+    fields = dict(entity.fields)
+    if entity.passthrough:
+        for name in ENTITIES[entity_name].writable_columns:
+            if name in raw.columns and name not in fields:
+                fields[name] = FieldSpec(column=name)
+    groups = entity.expanded_groups()
+    failures: list[pd.DataFrame] = []
+    if not groups:
+        frame = _map_fields(fields, raw, entity_name, label, failures)
+    else:
+        parts = []
+        for index, group in enumerate(groups):
+            present = any_present(raw, _presence_columns(group))
+            subset = raw.loc[present.to_numpy()]
+            if subset.empty:
+                continue
+            part = _map_fields({**fields, **group.fields}, subset, entity_name, label, failures)
+            part[_GROUP] = index
+            parts.append(part)
+        if parts:
+            frame = pd.concat(parts, ignore_index=True)
+            frame = frame.sort_values([SOURCE_ROW, _GROUP], kind="stable", ignore_index=True).drop(columns=_GROUP)
+        else:
+            frame = _empty(fields, groups, label)
+    found = pd.concat(failures, ignore_index=True) if failures else failures_frame()
+    return frame, found
+
+
+def _map_fields(
+    fields: dict[str, FieldSpec], raw: pd.DataFrame, entity_name: str, label: str, failures: list[pd.DataFrame]
+) -> pd.DataFrame:
+    columns: dict[str, pd.Series] = {}
+    for name, spec in fields.items():
+        series, problems = evaluate(spec, raw)
+        columns[name] = series
+        failures.extend(_failure_rows(problems, raw, label, entity_name, name))
+    frame = pd.DataFrame(columns, index=raw.index)
+    frame[SOURCE_FILE] = pd.Series(label, index=raw.index, dtype="string")
+    frame[SOURCE_ROW] = raw[ROW].to_numpy(dtype=np.int64)
+    return frame.reset_index(drop=True)
+
+
+def _failure_rows(
+    problems: Iterable[ValueFailure], raw: pd.DataFrame, label: str, entity_name: str, column: str
+) -> list[pd.DataFrame]:
+    out = []
+    for problem in problems:
+        mask = problem.mask.to_numpy(dtype=bool)
+        rows = raw[ROW].to_numpy()[mask]
+        values = [preview(v) for v in problem.values.to_numpy()[mask]]
+        out.append(
+            failures_frame(
+                {
+                    "file": label,
+                    "row": int(row),
+                    "entity": entity_name,
+                    "column": column,
+                    "rule": problem.rule,
+                    "value": value,
+                    "message": problem.message,
+                }
+                for row, value in zip(rows, values, strict=True)
+            )
+        )
+    return out
+
+
+def _presence_columns(group: Group) -> list[str]:
+    if group.skip_if_empty:
+        return list(group.skip_if_empty)
+    names: list[str] = []
+    for spec in group.fields.values():
+        names.extend(spec.source_columns())
+    return names
+
+
+def _field_sets(entity: EntitySpec) -> list[tuple[dict[str, FieldSpec], list[str] | None]]:
+    sets: list[tuple[dict[str, FieldSpec], list[str] | None]] = [(dict(entity.fields), None)]
+    sets.extend((dict(g.fields), g.skip_if_empty) for g in entity.expanded_groups())
+    return sets
+
+
+def _empty(fields: dict[str, FieldSpec], groups: list[Group], label: str) -> pd.DataFrame:
+    names = list(fields) + [n for g in groups for n in g.fields if n not in fields]
+    frame = pd.DataFrame({n: pd.Series(dtype="string") for n in dict.fromkeys(names)})
+    frame[SOURCE_FILE] = pd.Series(dtype="string")
+    frame[SOURCE_ROW] = pd.Series(dtype=np.int64)
+    return frame
+
+
+def entities_reading(spec: MappingSpec, file_name: str) -> list[str]:
+    """Names of the entities whose ``file`` pattern matches ``file_name`` (all without a pattern)."""
+    from fnmatch import fnmatch
+
+    stem = file_name.rsplit(".", 1)[0] if "." in file_name else file_name
+    out = []
+    for name, entity in spec.entities.items():
+        pattern = entity.file
+        if pattern is None or fnmatch(stem, pattern) or fnmatch(file_name, pattern):
+            out.append(name)
+    return out

@@ -1,0 +1,303 @@
+"""From source files to validated canonical frames: read, map, validate, and apply the ``--on-invalid`` policy.
+
+This is the one entry point the CLI and the flows use to load an import source::
+
+    load = load_source([Path("sample_data/legacy_erp/kunden.csv")], Path("mappings/legacy_erp.yaml"),
+                       on_invalid="skip", max_invalid="5%")
+    load.frames["customers"]   # valid rows only, canonical dtypes, with _source and _row
+    load.failures              # file, row, entity, column, rule, value, message
+
+A source row is the unit of rejection: when any record made from a row fails (say the delivery address of a
+wide legacy row), every record of that row is held back (rule ``row_rejected``), and so are the addresses and
+contacts of a rejected customer that come from other rows or files (rule ``customer_rejected``). So an import
+never writes half a customer, and the report says why each held-back record was held back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from custsync.errors import ConfigError, InputError, ValidationFailed
+from custsync.io.readers import RawTable, ReadOptions, read_table
+from custsync.io.rejects import concat_failures, failures_frame, failures_to_records
+from custsync.mapping import default_mapping, load_mapping
+from custsync.mapping.engine import entities_reading, map_entity, source_needs
+from custsync.mapping.spec import ENTITY_NAMES, MappingSpec
+from custsync.model import SOURCE_FILE, SOURCE_ROW, validate_frames
+
+OnInvalid = Literal["fail", "skip"]
+SOURCE_SUFFIXES = (".csv", ".parquet", ".tsv", ".txt")
+"""Files a source directory is scanned for; other files there (a manifest, a README) are left alone."""
+_NOT_A_ROW_RULES = ("unknown_column",)
+"""Failure rules that concern the header, not a row: reported, but no row is held back for them."""
+
+
+@dataclass
+class SourceLoad:
+    """What loading a source produced: valid frames, every failure, and counts per entity."""
+
+    frames: dict[str, pd.DataFrame]
+    failures: pd.DataFrame
+    counts: dict[str, dict[str, int]]
+    mapping_name: str
+    source_rows: int
+    """Records read from all source files (including refused ones)."""
+    rejected_rows: int
+    """Distinct source rows that were held back."""
+
+    @property
+    def ok(self) -> bool:
+        return self.failures.empty
+
+    def summary(self) -> dict[str, Any]:
+        """``{"customers": {"rows": n, "invalid": n}, ..., "failures": [...]}`` (``custsync validate --json``)."""
+        out: dict[str, Any] = {name: dict(self.counts[name]) for name in ENTITY_NAMES if name in self.counts}
+        out["failures"] = failures_to_records(self.failures)
+        return out
+
+
+def load_source(
+    paths: Sequence[Path | str],
+    mapping: Path | str | None = None,
+    *,
+    on_invalid: OnInvalid = "fail",
+    max_invalid: str | int | None = None,
+    existing_customers: Iterable[str] = (),
+) -> SourceLoad:
+    """Read, map and validate ``paths``; raise :class:`ValidationFailed` when the policy says stop.
+
+    ``on_invalid="fail"`` stops on any failure; ``"skip"`` keeps the valid rows unless more than
+    ``max_invalid`` source rows (a count, or a percentage such as ``"5%"``) are invalid.
+    """
+    load = read_source(paths, mapping, existing_customers=existing_customers)
+    enforce_policy(load, on_invalid, max_invalid)
+    return load
+
+
+def read_source(
+    paths: Sequence[Path | str], mapping: Path | str | None = None, *, existing_customers: Iterable[str] = ()
+) -> SourceLoad:
+    """Read, map and validate ``paths`` without applying a policy (what ``custsync validate`` shows)."""
+    spec = load_mapping(mapping) if mapping is not None else default_mapping()
+    name = spec.name or (Path(mapping).stem if mapping is not None else "canonical")
+    options = ReadOptions(
+        delimiter=spec.read.delimiter,
+        encoding=spec.read.encoding,
+        quotechar=spec.read.quotechar,
+        max_field_length=spec.read.max_field_length,
+    )
+    mapped: dict[str, list[pd.DataFrame]] = {}
+    failures: list[pd.DataFrame] = []
+    extra_rows: dict[str, int] = {}
+    source_rows = 0
+    for path, readers in _assign(spec, paths):
+        table = _read(path, spec, readers, options)
+        source_rows += table.records
+        if len(table.rejects):
+            rejects = table.rejects.copy()
+            rejects["entity"] = readers[0]
+            failures.append(rejects)
+            extra_rows[readers[0]] = extra_rows.get(readers[0], 0) + len(rejects.drop_duplicates(["file", "row"]))
+        for entity in readers:
+            frame, problems = map_entity(entity, spec.entities[entity], table.frame, table.label)
+            mapped.setdefault(entity, []).append(frame)
+            failures.append(problems)
+    frames = {e: pd.concat(parts, ignore_index=True) for e, parts in mapped.items()}
+    result = validate_frames(frames, existing_customers=existing_customers)
+    failures.append(result.failures)
+    return _settle(name, frames, result.valid, concat_failures(failures), extra_rows, source_rows)
+
+
+def enforce_policy(load: SourceLoad, on_invalid: OnInvalid, max_invalid: str | int | None) -> None:
+    """Raise :class:`ValidationFailed` when ``load`` has more invalid rows than the policy allows."""
+    if on_invalid not in ("fail", "skip"):
+        raise ConfigError(f"--on-invalid must be fail or skip, not {on_invalid!r}")
+    limit = parse_max_invalid(max_invalid)
+    if load.ok:
+        return
+    bad, total = load.rejected_rows, load.source_rows
+    what = f"{bad} of {total} source row{'s' if total != 1 else ''} invalid ({len(load.failures)} failures)"
+    if on_invalid == "fail":
+        raise ValidationFailed(
+            f"{what}; nothing will be written (--on-invalid fail)",
+            failures=load.failures,
+            hint="see the report with `custsync validate SOURCE --rejects rejects.csv`, fix the source, "
+            "or use --on-invalid skip --max-invalid N to import the valid rows",
+        )
+    if limit is not None and _over(bad, total, limit):
+        allowed = f"{limit[1]:g}%" if limit[0] == "percent" else f"{int(limit[1])} rows"
+        raise ValidationFailed(
+            f"{what}: more than --max-invalid {allowed}; nothing will be written",
+            failures=load.failures,
+            hint="fix the source or raise --max-invalid",
+        )
+
+
+def parse_max_invalid(value: str | int | None) -> tuple[str, float] | None:
+    """``None`` (no limit), ``10`` / ``"10"`` (rows) or ``"5%"`` (percent of source rows)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ConfigError("--max-invalid must not be negative")
+        return ("count", float(value))
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(%?)\s*", str(value))
+    if not match:
+        raise ConfigError(f"--max-invalid must be a row count like 10 or a percentage like 5%, not {value!r}")
+    number = float(match.group(1))
+    if match.group(2):
+        if number > 100:
+            raise ConfigError("--max-invalid percentage must lie between 0% and 100%")
+        return ("percent", number)
+    if not number.is_integer():
+        raise ConfigError("--max-invalid row count must be a whole number")
+    return ("count", number)
+
+
+def _over(bad: int, total: int, limit: tuple[str, float]) -> bool:
+    kind, number = limit
+    if kind == "percent":
+        return total > 0 and bad * 100 > number * total
+    return bad > number
+
+
+# ----------------------------------------------------------------------------------------------- files
+
+
+def _assign(spec: MappingSpec, paths: Sequence[Path | str]) -> list[tuple[Path, list[str]]]:
+    """Each source file with the entities that read it, in entity order. Directories are expanded."""
+    if not paths:
+        raise InputError("no source given", hint="name a file or a directory with customers/addresses/contacts")
+    out: list[tuple[Path, list[str]]] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES)
+            matched = [(p, _ordered(entities_reading(spec, p.name))) for p in found]
+            matched = [(p, e) for p, e in matched if e]
+            if not matched:
+                raise InputError(
+                    f"{path}: no source file for this mapping in the directory",
+                    path=str(path),
+                    hint=f"expected files named like {_patterns(spec)} ending in .csv or .parquet",
+                )
+            out.extend(matched)
+            continue
+        readers = _ordered(entities_reading(spec, path.name))
+        if not readers and path.exists():
+            raise InputError(
+                f"{path}: the mapping has no entity for this file name",
+                path=str(path),
+                hint=f"name it like {_patterns(spec)}, or pass --mapping for its layout",
+            )
+        out.append((path, readers or list(spec.entities)))
+    return out
+
+
+def _ordered(names: list[str]) -> list[str]:
+    return [n for n in ENTITY_NAMES if n in names]
+
+
+def _patterns(spec: MappingSpec) -> str:
+    return ", ".join(sorted({e.file for e in spec.entities.values() if e.file}))
+
+
+def _read(path: Path, spec: MappingSpec, readers: list[str], options: ReadOptions) -> RawTable:
+    wanted: set[str] = set()
+    required: set[str] = set()
+    for entity in readers:
+        needs = source_needs(entity, spec.entities[entity])
+        wanted |= set(needs.wanted or ())
+        required |= needs.required
+    return read_table(path, wanted=wanted, required=sorted(required), options=options)
+
+
+# -------------------------------------------------------------------------------------- hold-backs
+
+
+def _settle(
+    name: str,
+    mapped: dict[str, pd.DataFrame],
+    valid: dict[str, pd.DataFrame],
+    failures: pd.DataFrame,
+    extra_rows: dict[str, int],
+    source_rows: int,
+) -> SourceLoad:
+    """Hold back every record of an invalid source row, then the children of rejected customers."""
+    row_failures = failures[~failures["rule"].isin(_NOT_A_ROW_RULES) & failures["row"].notna()]
+    bad_keys = _keys(row_failures["file"], row_failures["row"])
+    own = set(zip(row_failures["entity"], bad_keys, strict=True))
+    added: list[pd.DataFrame] = []
+    kept: dict[str, pd.DataFrame] = {}
+    for entity, frame in valid.items():
+        held = _keys(frame[SOURCE_FILE], frame[SOURCE_ROW]).isin(set(bad_keys))
+        added.append(_held(entity, frame[held], own, "row_rejected", "another record of this source row failed"))
+        kept[entity] = frame[~held]
+    rejected_numbers = _rejected_customers(mapped.get("customers"), kept.get("customers"))
+    for entity in ("addresses", "contacts"):
+        frame = kept.get(entity)
+        if frame is None or not rejected_numbers:
+            continue
+        held = frame["customerNumber"].isin(set(rejected_numbers)).fillna(False).astype(bool)
+        messages = [f"customer {n} was rejected ({rejected_numbers[n]})" for n in frame.loc[held, "customerNumber"]]
+        added.append(_held(entity, frame[held], set(), "customer_rejected", messages))
+        kept[entity] = frame[~held]
+    all_failures = concat_failures([failures, *added])
+    all_failures = all_failures.sort_values(["file", "row"], kind="stable", na_position="first", ignore_index=True)
+    counts = {}
+    for entity, frame in mapped.items():
+        rows = len(frame) + extra_rows.get(entity, 0)
+        counts[entity] = {"rows": rows, "invalid": rows - len(kept[entity])}
+    rows_failing = all_failures[~all_failures["rule"].isin(_NOT_A_ROW_RULES) & all_failures["row"].notna()]
+    rejected_rows = len(set(_keys(rows_failing["file"], rows_failing["row"])))
+    frames = {entity: frame.reset_index(drop=True) for entity, frame in kept.items()}
+    return SourceLoad(frames, all_failures, counts, name, source_rows, rejected_rows)
+
+
+def _keys(files: pd.Series, rows: pd.Series) -> pd.Index:
+    return pd.Index(list(zip(files.astype(str), rows.astype("Int64").fillna(-1).astype(int), strict=True)))
+
+
+def _held(entity: str, frame: pd.DataFrame, own: set[Any], rule: str, message: str | list[str]) -> pd.DataFrame:
+    """Failures for records held back because of another record; records with failures of their own skip it."""
+    if frame.empty:
+        return failures_frame()
+    messages = message if isinstance(message, list) else [message] * len(frame)
+    records = []
+    keys = _keys(frame[SOURCE_FILE], frame[SOURCE_ROW])
+    numbers = frame["customerNumber"] if "customerNumber" in frame else frame.get("number")
+    for key, text, number in zip(keys, messages, numbers, strict=True):
+        if (entity, key) in own:
+            continue
+        records.append(
+            {
+                "file": key[0],
+                "row": key[1],
+                "entity": entity,
+                "column": "customerNumber" if entity != "customers" else "number",
+                "rule": rule,
+                "value": None if pd.isna(number) else str(number),
+                "message": text,
+            }
+        )
+    return failures_frame(records)
+
+
+def _rejected_customers(mapped: pd.DataFrame | None, kept: pd.DataFrame | None) -> dict[str, str]:
+    """Customer numbers with no valid row left, and where their rejected rows were."""
+    if mapped is None or "number" not in mapped:
+        return {}
+    valid_numbers = set(kept["number"].dropna()) if kept is not None else set()
+    out: dict[str, list[str]] = {}
+    numbers = mapped["number"].astype("string").str.strip()
+    for number, file, row in zip(numbers, mapped[SOURCE_FILE], mapped[SOURCE_ROW], strict=True):
+        if pd.isna(number) or number in valid_numbers:
+            continue
+        out.setdefault(str(number), []).append(f"{file} row {row}")
+    return {n: ", ".join(where) for n, where in out.items()}
