@@ -57,7 +57,14 @@ class SourceLoad:
 
     def summary(self) -> dict[str, Any]:
         """``{"customers": {"rows": n, "invalid": n}, ..., "failures": [...]}`` (``custsync validate --json``)."""
-        out: dict[str, Any] = {name: dict(self.counts[name]) for name in ENTITY_NAMES if name in self.counts}
+        out: dict[str, Any] = {}
+        for name in ENTITY_NAMES:
+            counts = self.counts.get(name, {"rows": 0, "invalid": 0})
+            out[name] = {
+                "rows": counts["rows"],
+                "valid": counts["rows"] - counts["invalid"],
+                "invalid": counts["invalid"],
+            }
         out["failures"] = failures_to_records(self.failures)
         return out
 
@@ -296,8 +303,9 @@ def _rejected_customers(mapped: pd.DataFrame | None, kept: pd.DataFrame | None) 
     valid_numbers = set(kept["number"].dropna()) if kept is not None else set()
     out: dict[str, list[str]] = {}
     numbers = mapped["number"].astype("string").str.strip()
-    for number, file, row in zip(numbers, mapped[SOURCE_FILE], mapped[SOURCE_ROW], strict=True):
-        if pd.isna(number) or number in valid_numbers:
-            continue
+    gone = (numbers.notna() & ~numbers.isin(valid_numbers)).fillna(False).astype(bool)
+    for number, file, row in zip(
+        numbers[gone], mapped.loc[gone, SOURCE_FILE], mapped.loc[gone, SOURCE_ROW], strict=True
+    ):
         out.setdefault(str(number), []).append(f"{file} row {row}")
     return {n: ", ".join(where) for n, where in out.items()}

@@ -61,10 +61,24 @@ def write_rejects(failures: pd.DataFrame, path: Path) -> Path:
             text = json.dumps(failures_to_records(failures), indent=2, ensure_ascii=False)
             path.write_text(text + "\n", encoding="utf-8")
         else:
-            failures.reindex(columns=list(FAILURE_COLUMNS)).to_csv(path, index=False, encoding="utf-8")
+            table = failures.reindex(columns=list(FAILURE_COLUMNS)).copy()
+            for column in ("value", "message"):
+                table[column] = table[column].astype("string").map(neutralise, na_action="ignore")
+            table.to_csv(path, index=False, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write the rejects report {path}: {exc.strerror}", path=str(path)) from None
     return path
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet would run as a formula (``=cmd|'/c calc'!A1``).
+
+    Only the CSV report is neutralised: it is made for spreadsheets. The data itself is never changed.
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _missing(value: object) -> bool:
