@@ -5,7 +5,6 @@ from custsync.model.addresses import ADDRESS_TYPES, AddressSchema
 from custsync.model.contacts import CONTACT_TYPES, ContactSchema
 from custsync.model.customers import CUSTOMER_TYPES, SALUTATIONS, CustomerSchema
 from custsync.model.entities import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, Entity
-from custsync.model.report import failures_to_records, write_rejects
 from custsync.model.validation import FAILURE_COLUMNS, EntityCounts, ValidationResult, validate_frames
 
 __all__ = [
@@ -28,7 +27,5 @@ __all__ = [
     "Entity",
     "EntityCounts",
     "ValidationResult",
-    "failures_to_records",
     "validate_frames",
-    "write_rejects",
 ]

@@ -8,8 +8,6 @@ when it is empty the reconciler derives a key from the normalised name, street, 
 
 from __future__ import annotations
 
-import unicodedata
-
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import DataFrame, Series
@@ -19,10 +17,6 @@ from custsync.model._base import CanonicalModel
 from custsync.model._types import Flag, Text
 
 ADDRESS_TYPES = ("masterdata", "billingaddress", "deliveryaddress")
-SINGLE_TYPES = ("masterdata", "billingaddress")
-"""Address types a customer has at most one of."""
-DELIVERY_KEY_FIELDS = ("name", "street", "zip", "city", "country")
-"""What identifies a delivery address that has no ``matchKey``."""
 
 
 class AddressSchema(CanonicalModel):
@@ -59,31 +53,12 @@ class AddressSchema(CanonicalModel):
         return ~_repeated_type(df, "billingaddress")
 
     @pa.dataframe_check(name="unique:matchKey")
-    def _unique_delivery_key(cls, df: DataFrame) -> Series[bool]:
-        """Two delivery addresses with one key cannot be told apart when syncing."""
-        delivery = df["type"].eq("deliveryaddress").fillna(False).astype(bool) & df["customerNumber"].notna()
-        keys = pd.DataFrame({"customer": df["customerNumber"], "key": delivery_match_key(df)})[delivery]
-        return ~keys.duplicated(keep=False).reindex(df.index, fill_value=False)
+    def _unique_match_key(cls, df: DataFrame) -> Series[bool]:
+        """A match key names one delivery address of a customer; given twice, the sync cannot tell them apart."""
+        keyed = df["customerNumber"].notna() & df["matchKey"].notna()
+        return ~(keyed & df.duplicated(["customerNumber", "matchKey"], keep=False))
 
 
 def _repeated_type(df: pd.DataFrame, kind: str) -> pd.Series:
     rows = df["type"].eq(kind).fillna(False).astype(bool) & df["customerNumber"].notna()
     return rows & df["customerNumber"].where(rows).duplicated(keep=False)
-
-
-def delivery_match_key(df: pd.DataFrame) -> pd.Series:
-    """The key of each address: ``matchKey`` when given, else its normalised name, street, zip, city, country.
-
-    Normalised means Unicode NFKC, case-folded, whitespace collapsed, so "Hauptstr. 1 " and "hauptstr.  1" match.
-    The reconciler keys delivery addresses with this same function.
-    """
-    parts = [df[c].astype("string").fillna("").map(_normalise) for c in DELIVERY_KEY_FIELDS if c in df.columns]
-    derived = parts[0].str.cat(parts[1:], sep="|") if parts else pd.Series("", index=df.index)
-    given = df["matchKey"].astype("string") if "matchKey" in df.columns else None
-    if given is None:
-        return derived.astype("string")
-    return given.where(given.notna(), "~" + derived).astype("string")
-
-
-def _normalise(value: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())

@@ -37,16 +37,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.errors
+import pandera.pandas as pa
 
 from custsync.model._base import SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW
 from custsync.model._checks import PROBLEMS
 from custsync.model._coerce import coerce, text
-from custsync.model.addresses import delivery_match_key
 from custsync.model.entities import ENTITIES, Entity
 
 FAILURE_COLUMNS = ("file", "row", "entity", "column", "rule", "value", "message")
@@ -105,7 +106,7 @@ class ValidationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The machine-readable summary ``custsync validate --json`` prints."""
-        from custsync.model.report import failures_to_records
+        from custsync.io.rejects import failures_to_records
 
         return {**self.summary(), "failures": failures_to_records(self.failures)}
 
@@ -235,20 +236,20 @@ def _empty_failures() -> pd.DataFrame:
 
 def _check_entity(entity: Entity, frame: pd.DataFrame) -> _Checked:
     raw = frame.reset_index(drop=True)
-    typed = pd.DataFrame(index=raw.index)
+    columns: dict[str, pd.Series] = {}
     unconvertible: list[tuple[str, str, np.ndarray]] = []
     for column, dtype in entity.dtypes.items():
         if column not in raw.columns:
-            typed[column] = pd.Series(pd.NA, index=raw.index, dtype=dtype)
+            columns[column] = pd.Series(pd.NA, index=raw.index, dtype=dtype)
             continue
         converted = coerce(raw[column], dtype)
-        typed[column] = converted.values
+        columns[column] = converted.values
         unconvertible.append((column, converted.rule, np.flatnonzero(converted.bad.to_numpy(dtype=bool))))
     if SOURCE_FILE in raw.columns:
-        typed[SOURCE_FILE] = text(raw[SOURCE_FILE])
+        columns[SOURCE_FILE] = text(raw[SOURCE_FILE])
     if SOURCE_ROW in raw.columns:
-        typed[SOURCE_ROW] = coerce(raw[SOURCE_ROW], pd.Int64Dtype()).values
-    typed = entity.conform(typed)
+        columns[SOURCE_ROW] = coerce(raw[SOURCE_ROW], pd.Int64Dtype()).values
+    typed = entity.conform(pd.DataFrame(columns, index=raw.index))
     checked = _Checked(
         entity=entity, raw=raw, typed=typed, labels=frame.index, file=_files(typed, entity), row=_rows(typed)
     )
@@ -277,7 +278,7 @@ def _rows(typed: pd.DataFrame) -> pd.Series:
 def _run_schema(checked: _Checked, unconvertible: set[tuple[int, str]]) -> None:
     """Run the entity's pandera schema lazily and file each failure case under its rule id."""
     try:
-        checked.entity.schema.validate(checked.typed, lazy=True)
+        _checks_only(checked.entity).validate(checked.typed, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     else:
@@ -291,6 +292,16 @@ def _run_schema(checked: _Checked, unconvertible: set[tuple[int, str]]) -> None:
             positions = [p for p in positions if pd.notna(checked.typed[column].iloc[p])]
         checked.add(positions, column, rule)
     _group_messages(checked)
+
+
+@cache
+def _checks_only(entity: Entity) -> pa.DataFrameSchema:
+    """The entity's schema without its dtype checks: the frame was just conformed, checking again costs time."""
+    schema = entity.schema.update_columns({name: {"dtype": None} for name in entity.schema.columns})
+    schema.coerce = False
+    for column in schema.columns.values():
+        column.coerce = False
+    return schema
 
 
 def _rule_of(check: str, column: Any) -> tuple[str, Any]:
@@ -325,10 +336,8 @@ def _group_keys(checked: _Checked) -> dict[str, pd.Series]:
         return {"unique": typed["number"].astype(object)}
     customer = typed["customerNumber"].astype(object).fillna("?")
     if checked.entity.name == "addresses":
-        match = delivery_match_key(typed).astype(object).fillna("")
-        shown = typed["matchKey"].astype(object).where(typed["matchKey"].notna(), match.str.lstrip("~"))
         return {
-            "unique": customer + " / " + shown,
+            "unique": customer + " / " + typed["matchKey"].astype(object).fillna(""),
             "one_masterdata_per_customer": customer,
             "one_billingaddress_per_customer": customer,
         }
