@@ -1,7 +1,7 @@
 """What reconcile and apply need from the customer API, as one small protocol.
 
 Planning and applying talk to the API only through :class:`Remote`, so the diff logic is tested with plain
-frames and the real client plugs in through :class:`custsync.apply.api_remote.ApiRemote`.
+frames and the real client plugs in through :class:`custsync.reconcile.api_remote.ApiRemote`.
 All frames are canonical (:mod:`custsync.model`); sub-resource frames carry ``customerNumber``.
 """
 

@@ -1,0 +1,317 @@
+"""``custsync plan``, ``custsync apply`` and ``custsync sync``: the import path from source files to the API.
+
+``plan`` shows (and with ``--out`` saves) exactly what a sync would send; ``apply plan.json`` sends exactly
+that, or refuses when the records it touches changed since; ``sync`` is validate + plan + apply in one go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from custsync.api import ApiSettings, AsyncCustomerApi
+from custsync.apply import ApplyReport, apply_plan
+from custsync.cli._app import JsonOption, app, console, emit_json, friendly_errors
+from custsync.errors import ConfigError
+from custsync.mapping import default_mapping, load_mapping
+from custsync.reconcile import Mode, Plan, PlanOptions, Scope, plan_sync
+from custsync.reconcile.api_remote import ApiRemote
+from custsync.reconcile.plan import ENTITY_NAMES
+from custsync.reconcile.provided import declare_provided
+from custsync.source import load_source
+from custsync.state import DEFAULT_STATE_DIR, StateStore
+
+SHOWN_CHANGES = 10
+
+SourcesArg = typer.Argument(..., help="Source files or directories (CSV/Parquet).")
+MappingOpt = typer.Option(None, "--mapping", help="Mapping file (default: the canonical layout).")
+ModeOpt = typer.Option("upsert", "--mode", help="upsert, insert (create only), update (patch only) or mirror.")
+ScopeOpt = typer.Option(None, "--scope", help="Mirror only: number-prefix=K, group=ID or all.")
+MaxDeletesOpt = typer.Option(None, "--max-deletes", help="Most deletes without --force (default 5% of scope, ≤50).")
+ForceOpt = typer.Option(False, "--force", help="Allow more deletes than --max-deletes.")
+FullOpt = typer.Option(False, "--full", help="List every customer's addresses and contacts, not only changed ones.")
+StateDirOpt = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help="Where the state store and journal live.")
+OnInvalidOpt = typer.Option("fail", "--on-invalid", help="fail: any invalid row stops before any write; skip.")
+MaxInvalidOpt = typer.Option(None, "--max-invalid", help="With --on-invalid skip: most invalid rows (n or n%).")
+RateOpt = typer.Option(None, "--requests-per-minute", help="Client rate limit (default: production's 100/min).")
+ConcurrencyOpt = typer.Option(None, "--concurrency", help="Requests in flight at most.")
+
+
+@dataclass(frozen=True)
+class Connection:
+    requests_per_minute: float | None
+    concurrency: int | None
+
+    def settings(self) -> ApiSettings:
+        overrides: dict[str, Any] = {}
+        if self.requests_per_minute is not None:
+            overrides["requests_per_minute"] = self.requests_per_minute
+        if self.concurrency is not None:
+            overrides["concurrency"] = self.concurrency
+        return ApiSettings.from_env(**overrides)
+
+
+@app.command("plan")
+@friendly_errors
+def plan_command(
+    sources: list[Path] = SourcesArg,
+    mapping: Path | None = MappingOpt,
+    mode: str = ModeOpt,
+    scope: str | None = ScopeOpt,
+    max_deletes: int | None = MaxDeletesOpt,
+    force: bool = ForceOpt,
+    full: bool = FullOpt,
+    out: Path | None = typer.Option(None, "--out", help="Save the plan as JSON for `custsync apply`."),
+    state_dir: Path = StateDirOpt,
+    on_invalid: str = OnInvalidOpt,
+    max_invalid: str | None = MaxInvalidOpt,
+    requests_per_minute: float | None = RateOpt,
+    concurrency: int | None = ConcurrencyOpt,
+    json_output: bool = JsonOption,
+) -> None:
+    """Show what a sync would do (no write); with --out save the plan for `custsync apply`."""
+    options = _options(mode, scope, max_deletes, force, full)
+    desired, hashes = _load(sources, mapping, on_invalid, max_invalid)
+    plan = asyncio.run(_plan(desired, hashes, options, state_dir, Connection(requests_per_minute, concurrency)))
+    if out is not None:
+        plan.save(out)
+    if json_output:
+        emit_json(_json(plan, None, extra={"plan_file": str(out) if out else None, "dry_run": True}))
+        return
+    _print_plan(plan)
+    if out is not None:
+        console.print(f"plan saved to {out} — run `custsync apply {out}` to carry it out")
+
+
+@app.command("apply")
+@friendly_errors
+def apply_command(
+    plan_file: Path = typer.Argument(..., help="A plan saved by `custsync plan --out`."),
+    state_dir: Path = StateDirOpt,
+    requests_per_minute: float | None = RateOpt,
+    concurrency: int | None = ConcurrencyOpt,
+    json_output: bool = JsonOption,
+) -> None:
+    """Carry out a saved plan exactly — or refuse when the records it touches changed in the API since.
+
+    A run that was interrupted is resumed from the journal: what was done is not done again."""
+    plan = Plan.load(plan_file)
+    connection = Connection(requests_per_minute, concurrency)
+    show = not json_output and console.is_terminal
+    report, calls = asyncio.run(_apply(plan, state_dir, connection, check_fresh=True, progress=show))
+    _finish(plan, report, calls, json_output)
+
+
+@app.command("sync")
+@friendly_errors
+def sync_command(
+    sources: list[Path] = SourcesArg,
+    mapping: Path | None = MappingOpt,
+    mode: str = ModeOpt,
+    scope: str | None = ScopeOpt,
+    max_deletes: int | None = MaxDeletesOpt,
+    force: bool = ForceOpt,
+    full: bool = FullOpt,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan and show, write nothing."),
+    state_dir: Path = StateDirOpt,
+    on_invalid: str = OnInvalidOpt,
+    max_invalid: str | None = MaxInvalidOpt,
+    requests_per_minute: float | None = RateOpt,
+    concurrency: int | None = ConcurrencyOpt,
+    json_output: bool = JsonOption,
+) -> None:
+    """Validate the source, plan the difference to the API and apply it."""
+    options = _options(mode, scope, max_deletes, force, full)
+    desired, hashes = _load(sources, mapping, on_invalid, max_invalid)
+    connection = Connection(requests_per_minute, concurrency)
+    show = not json_output and console.is_terminal
+    plan, report, calls = asyncio.run(_plan_and_apply(desired, hashes, options, state_dir, connection, dry_run, show))
+    if report is None:
+        if json_output:
+            emit_json(_json(plan, None, extra={"dry_run": True}))
+        else:
+            _print_plan(plan)
+            console.print("dry run: nothing was written")
+        return
+    if not json_output:
+        _print_plan(plan)
+    _finish(plan, report, calls, json_output)
+
+
+# -- the work -------------------------------------------------------------------------------------------------
+
+
+def _options(mode: str, scope: str | None, max_deletes: int | None, force: bool, full: bool) -> PlanOptions:
+    try:
+        parsed_mode = Mode(mode)
+    except ValueError:
+        raise ConfigError(f"unknown --mode {mode!r}", hint="choose upsert, insert, update or mirror") from None
+    if max_deletes is not None and max_deletes < 0:
+        raise ConfigError("--max-deletes must not be negative")
+    return PlanOptions(
+        mode=parsed_mode,
+        scope=Scope.parse(scope) if scope else None,
+        max_deletes=max_deletes,
+        force=force,
+        full=full,
+    )
+
+
+def _load(
+    sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Read, map and validate the source — before any API call, so an invalid strict source writes nothing."""
+    load = load_source(list(sources), mapping, on_invalid=on_invalid, max_invalid=max_invalid)  # type: ignore[arg-type]
+    spec = load_mapping(mapping) if mapping is not None else default_mapping()
+    frames = dict(load.frames)
+    declare_provided(frames, spec)
+    desired = {name: frames.get(name) for name in ENTITY_NAMES}
+    return desired, _hashes(sources)
+
+
+def _hashes(sources: Sequence[Path]) -> list[dict[str, str]]:
+    files: list[Path] = []
+    for source in sources:
+        files += sorted(p for p in Path(source).rglob("*") if p.is_file()) if Path(source).is_dir() else [Path(source)]
+    out = []
+    for path in files:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(block)
+        out.append({"path": str(path), "sha256": digest.hexdigest()})
+    return out
+
+
+async def _plan(
+    desired: dict[str, Any], hashes: list[dict[str, str]], options: PlanOptions, state_dir: Path, c: Connection
+) -> Plan:
+    async with AsyncCustomerApi(c.settings()) as api:
+        remote = ApiRemote(api)
+        with StateStore.open(state_dir, remote.base_url) as state:
+            return await plan_sync(desired, remote, options=options, state=state, sources=hashes)
+
+
+async def _apply(
+    plan: Plan, state_dir: Path, c: Connection, *, check_fresh: bool, progress: bool
+) -> tuple[ApplyReport, dict[str, int]]:
+    async with AsyncCustomerApi(c.settings()) as api:
+        remote = ApiRemote(api)
+        report = await apply_plan(
+            plan,
+            remote,
+            state_dir=state_dir,
+            check_fresh=check_fresh,
+            progress=progress,
+            concurrency=remote.concurrency,
+        )
+        return report, remote.calls()
+
+
+async def _plan_and_apply(
+    desired: dict[str, Any],
+    hashes: list[dict[str, str]],
+    options: PlanOptions,
+    state_dir: Path,
+    c: Connection,
+    dry_run: bool,
+    progress: bool,
+) -> tuple[Plan, ApplyReport | None, dict[str, int]]:
+    async with AsyncCustomerApi(c.settings()) as api:
+        remote = ApiRemote(api)
+        with StateStore.open(state_dir, remote.base_url) as state:
+            plan = await plan_sync(desired, remote, options=options, state=state, sources=hashes)
+        if dry_run:
+            return plan, None, remote.calls()
+        report = await apply_plan(plan, remote, state_dir=state_dir, progress=progress, concurrency=remote.concurrency)
+        return plan, report, remote.calls()
+
+
+# -- output ---------------------------------------------------------------------------------------------------
+
+
+def _json(
+    plan: Plan, report: ApplyReport | None, *, calls: dict[str, int] | None = None, extra: dict[str, Any]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"plan_id": plan.plan_id(), "mode": plan.meta.mode, "scope": plan.meta.scope}
+    for entity in plan.entities:
+        counts = entity.counts()
+        if report is not None:
+            done = report.done[entity.entity]
+            failed = sum(1 for f in report.failures if f.entity == entity.entity)
+            counts.update(create=done["create"], update=done["update"], delete=done["delete"], failed=failed)
+        else:
+            counts["failed"] = 0
+        out[entity.entity] = counts
+    out["calls"] = calls if calls is not None else dict(plan.calls)
+    if report is not None:
+        out["ok"] = report.ok
+        out["resumed"] = report.resumed
+        out["failures"] = [f.__dict__ for f in report.failures]
+    out.update(extra)
+    return out
+
+
+def _finish(plan: Plan, report: ApplyReport, calls: dict[str, int], json_output: bool) -> None:
+    if json_output:
+        emit_json(_json(plan, report, calls=calls, extra={"dry_run": False}))
+    else:
+        _print_report(report, calls)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_plan(plan: Plan) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"plan ({plan.meta.mode}{', scope ' + plan.meta.scope if plan.meta.scope else ''})")
+    for column in ("entity", "create", "update", "delete", "unchanged", "skipped"):
+        table.add_column(column, justify="left" if column == "entity" else "right")
+    for entity in plan.entities:
+        counts = entity.counts()
+        table.add_row(entity.entity, *(str(counts[c]) for c in ("create", "update", "delete", "unchanged", "skipped")))
+    console.print(table)
+    shown = 0
+    for entity in plan.entities:
+        for update in entity.updates:
+            if shown >= SHOWN_CHANGES:
+                break
+            console.print(f"~ {entity.entity[:-1]} {update.key.replace(chr(31), ' / ')}", highlight=False, markup=False)
+            for column, (before, after) in update.changes.items():
+                console.print(f"    {column}: {before!r} -> {after!r}", highlight=False, markup=False)
+            shown += 1
+    for entity in plan.entities:
+        for create in entity.creates[:3]:
+            console.print(f"+ {entity.entity[:-1]} {create.key}", highlight=False, markup=False)
+        for delete in entity.deletes[:3]:
+            console.print(
+                f"- {entity.entity[:-1]} {delete.key.replace(chr(31), ' / ')} (id {delete.id})",
+                highlight=False,
+                markup=False,
+            )
+    console.print(f"API calls spent planning: {plan.calls.get('total', 0)} ({plan.calls.get('GET', 0)} GET)")
+
+
+def _print_report(report: ApplyReport, calls: dict[str, int]) -> None:
+    for entity, done in report.done.items():
+        console.print(f"{entity}: {done['create']} created, {done['update']} updated, {done['delete']} deleted")
+    if report.resumed:
+        console.print(f"{report.resumed} operation(s) were already done by an interrupted run (not repeated)")
+    for failure in report.failures[:20]:
+        where = f" ({failure.source})" if failure.source else ""
+        detail = f" {failure.problem}" if failure.problem else ""
+        text = f"{failure.kind} {failure.entity[:-1]} {failure.key}{where}: {failure.message}{detail}"
+        console.print(f"[red]failed[/] {escape(text)}", highlight=False)
+    if len(report.failures) > 20:
+        console.print(f"... and {len(report.failures) - 20} more failures (see --json)")
+    console.print(
+        f"API calls: {calls.get('total', 0)} (GET {calls.get('GET', 0)}, POST {calls.get('POST', 0)}, "
+        f"PATCH {calls.get('PATCH', 0)}, DELETE {calls.get('DELETE', 0)})"
+    )

@@ -1,0 +1,70 @@
+"""The :class:`~custsync.reconcile.remote.Remote` protocol on top of :class:`custsync.api.AsyncCustomerApi`.
+
+Lists go through :mod:`custsync.api.fetch` (pages of 50, canonical frames); creates use the client's
+duplicate-safe POST (an uncertain customer create is checked by number, an address or contact by its key
+fields under the customer). A delete of a record that is already gone counts as done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from custsync.api import PAGE_SIZE, AsyncCustomerApi, Filter
+from custsync.api.fetch import afetch_customers, afetch_subresources
+from custsync.errors import NotFoundError
+from custsync.model import CUSTOMERS
+
+CALL_METHODS = ("GET", "POST", "PATCH", "DELETE")
+
+
+class ApiRemote:
+    """Reconcile's view of the customer API."""
+
+    def __init__(self, api: AsyncCustomerApi) -> None:
+        self.api = api
+        self.base_url = api.settings.url.rstrip("/")
+        self.concurrency = api.settings.concurrency
+
+    async def list_customers(self, *, number_prefix: str | None = None) -> pd.DataFrame:
+        filters = [Filter("number", "startsWith", number_prefix)] if number_prefix else None
+        return await afetch_customers(self.api, filters)
+
+    async def customers_where(self, column: str, values: Sequence[str]) -> pd.DataFrame:
+        unique = sorted({str(v) for v in values})
+        frames = [
+            await afetch_customers(self.api, [Filter(column, "in", unique[i : i + PAGE_SIZE])])
+            for i in range(0, len(unique), PAGE_SIZE)
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else CUSTOMERS.empty()
+
+    async def list_children(self, entity: str, parents: Mapping[str, str]) -> pd.DataFrame:
+        customers = pd.DataFrame({"id": list(parents), "number": list(parents.values())})
+        return (await afetch_subresources(self.api, customers, [entity]))[entity]
+
+    async def create(self, entity: str, body: dict[str, Any], *, parent_id: str | None = None, key: str = "") -> str:
+        return await self._resource(entity, parent_id).create(body, key=key or None)
+
+    async def update(self, entity: str, record_id: str, body: dict[str, Any], *, parent_id: str | None = None) -> None:
+        await self._resource(entity, parent_id).update(record_id, body)
+
+    async def delete(self, entity: str, record_id: str, *, parent_id: str | None = None) -> None:
+        try:
+            await self._resource(entity, parent_id).delete(record_id)
+        except NotFoundError:
+            return
+
+    def calls(self) -> dict[str, int]:
+        stats = self.api.stats.as_dict()
+        out = {m: int(stats.get(m, 0)) for m in CALL_METHODS}
+        out["total"] = sum(out.values())
+        return out
+
+    def _resource(self, entity: str, parent_id: str | None) -> Any:
+        if entity == "customers":
+            return self.api.customers
+        if parent_id is None:
+            raise ValueError(f"{entity} need the id of their customer")
+        return self.api.addresses(parent_id) if entity == "addresses" else self.api.contacts(parent_id)
