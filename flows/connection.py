@@ -1,0 +1,92 @@
+"""Where the flows find the API and its token — never in a flow parameter.
+
+Flow parameters are stored in plain text by the Prefect server and shown in its UI, so :class:`ApiTarget`
+holds only the URL, the *name* of a Prefect ``Secret`` block and politeness settings. The token itself is read
+when a task opens the client: from that block when it is named, else from ``CUSTSYNC_API_TOKEN`` in the
+worker's environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from custsync.api import ENV_TOKEN, ENV_URL, PRODUCTION_REQUESTS_PER_MINUTE, ApiSettings, CustomerApi, Secret
+from custsync.errors import ConfigError
+from flows.ratelimit import global_rate_limit_transport
+
+
+class ApiTarget(BaseModel):
+    """The API a flow talks to. Contains no secret: safe as a flow parameter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str | None = Field(default=None, description=f"base URL; default: ${ENV_URL} of the worker")
+    token_secret: str | None = Field(
+        default=None, description=f"name of a Prefect Secret block holding the token; default: ${ENV_TOKEN}"
+    )
+    requests_per_minute: float = Field(default=PRODUCTION_REQUESTS_PER_MINUTE, gt=0)
+    concurrency: int = Field(default=8, ge=1)
+    gcl_name: str | None = Field(
+        default=None,
+        description="a Prefect global concurrency limit (with slot decay) that every request takes a slot of, "
+        "so that several workers share one rate limit",
+    )
+
+    def resolved_url(self) -> str:
+        """``url``, or ``$CUSTSYNC_API_URL`` of the process running the flow."""
+        url = self.url or os.environ.get(ENV_URL, "")
+        if not url:
+            raise ConfigError(f"no API URL: pass api.url or set {ENV_URL}", hint=f"export {ENV_URL}=https://…")
+        return url
+
+    def settings(self) -> ApiSettings:
+        """Client settings with the token resolved now (from the Secret block or the environment)."""
+        return ApiSettings(
+            url=self.resolved_url(),
+            token=self._token(),
+            requests_per_minute=self.requests_per_minute,
+            concurrency=self.concurrency,
+        )
+
+    def _token(self) -> Secret:
+        if self.token_secret:
+            return Secret(_load_secret_block(self.token_secret))
+        token = os.environ.get(ENV_TOKEN, "")
+        if not token:
+            raise ConfigError(
+                f"no API token: {ENV_TOKEN} is not set and no Secret block is named",
+                hint="set api.token_secret to a Prefect Secret block, or export the token in the worker's env",
+            )
+        return Secret(token)
+
+
+@contextmanager
+def open_api(target: ApiTarget) -> Iterator[CustomerApi]:
+    """A client for one task; with ``gcl_name`` every request first takes a slot of that global limit."""
+    settings = target.settings()
+    transport = global_rate_limit_transport(target.gcl_name, settings) if target.gcl_name else None
+    api = CustomerApi(settings, transport=transport)
+    try:
+        yield api
+    finally:
+        api.close()
+
+
+def _load_secret_block(name: str) -> str:
+    from prefect.blocks.system import Secret as SecretBlock
+
+    try:
+        block = SecretBlock.load(name)
+    except ValueError as exc:
+        raise ConfigError(
+            f"no Prefect Secret block named {name!r}",
+            hint=f"create it: prefect block create secret (name {name!r}), or set {ENV_TOKEN} instead",
+        ) from exc
+    value = block.get()
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"the Prefect Secret block {name!r} holds no token string")
+    return value

@@ -1,0 +1,171 @@
+"""Turn the pipeline's own results (validation, plan, apply, export) into the report's plain values.
+
+The builders read only the public attributes of those results, so the report does not depend on how the
+stages compute them, and a stage that did not run simply leaves its section out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from custsync.report.model import (
+    OPERATIONS,
+    EntityPlan,
+    EntityResult,
+    EntityValidation,
+    FieldChange,
+    OperationFailure,
+    PlannedChange,
+    PlanSummary,
+    Reject,
+    ResultSummary,
+    ValidationSummary,
+)
+
+MAX_REJECTS = 50
+"""Rejects listed in the report itself; the rejects file and table artifact hold them all."""
+MAX_CHANGES = 20
+"""Planned operations shown field by field."""
+MAX_VALUE = 80
+REJECT_COLUMNS = ("file", "row", "entity", "column", "rule", "value", "message")
+
+
+def validation_summary(
+    counts: Mapping[str, Any], failures: pd.DataFrame | None, *, max_rejects: int = MAX_REJECTS
+) -> ValidationSummary:
+    """From per-entity counts (objects or dicts with ``rows`` and ``invalid``) and the failures table."""
+    entities = tuple(
+        EntityValidation(name, rows=_get_int(c, "rows"), invalid=_get_int(c, "invalid")) for name, c in counts.items()
+    )
+    records = reject_records(failures)
+    per_rule: dict[str, int] = {}
+    for record in records:
+        rule = record["rule"] or "unknown"
+        per_rule[rule] = per_rule.get(rule, 0) + 1
+    rejects = tuple(
+        Reject(
+            entity=r["entity"] or "",
+            rule=r["rule"] or "unknown",
+            file=r["file"],
+            row=r["row"],
+            column=r["column"],
+            value=r["value"],
+            message=r["message"],
+        )
+        for r in records[:max_rejects]
+    )
+    return ValidationSummary(entities=entities, failures_per_rule=per_rule, rejects=rejects, rejects_total=len(records))
+
+
+def reject_records(failures: pd.DataFrame | None, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """The failures table as JSON-ready dicts with the standard columns (``row`` as int, values shortened)."""
+    if failures is None or failures.empty:
+        return []
+    frame = failures.reindex(columns=list(REJECT_COLUMNS))
+    if limit is not None:
+        frame = frame.head(limit)
+    out = []
+    for record in frame.to_dict("records"):
+        clean = {k: (None if _missing(v) else v) for k, v in record.items()}
+        clean["row"] = None if clean["row"] is None else int(clean["row"])
+        for k in ("file", "entity", "column", "rule", "value", "message"):
+            if clean[k] is not None:
+                clean[k] = _short(str(clean[k]))
+        out.append(clean)
+    return out
+
+
+def plan_summary(plan: Any, *, max_changes: int = MAX_CHANGES) -> PlanSummary:
+    """From a :class:`custsync.reconcile.Plan`: counts per entity and operation, and the first changes.
+
+    Updates come first (they are what people check), field by field as ``before -> after``; then creates and
+    deletes by key.
+    """
+    entities = tuple(
+        EntityPlan(
+            e.entity,
+            create=len(e.creates),
+            update=len(e.updates),
+            delete=len(e.deletes),
+            unchanged=int(e.unchanged),
+        )
+        for e in plan.entities
+    )
+    changes: list[PlannedChange] = []
+    for e in plan.entities:
+        for u in e.updates:
+            fields = tuple(
+                FieldChange(name, _text(before), _text(after)) for name, (before, after) in u.changes.items()
+            )
+            changes.append(PlannedChange(e.entity, "update", str(u.key), fields))
+    for e in plan.entities:
+        changes += [PlannedChange(e.entity, "create", str(c.key)) for c in e.creates]
+        changes += [PlannedChange(e.entity, "delete", str(d.key)) for d in e.deletes]
+    return PlanSummary(mode=str(plan.meta.mode), entities=entities, first_changes=tuple(changes[:max_changes]))
+
+
+def result_summary(
+    done: Mapping[str, Mapping[str, int]],
+    failures: Iterable[OperationFailure] = (),
+    *,
+    dry_run: bool = False,
+) -> ResultSummary:
+    """From operations done per entity and operation, and the failed operations with the API's messages."""
+    failures = tuple(failures)
+    failed: dict[str, dict[str, int]] = {}
+    for f in failures:
+        per_op = failed.setdefault(f.entity, {})
+        per_op[f.operation] = per_op.get(f.operation, 0) + 1
+    names = list(done) + [n for n in failed if n not in done]
+    entities = tuple(
+        EntityResult(
+            name,
+            done={op: int(done.get(name, {}).get(op, 0)) for op in OPERATIONS},
+            failed=failed.get(name, {}),
+        )
+        for name in names
+    )
+    return ResultSummary(entities=entities, failures=failures, dry_run=dry_run)
+
+
+def calls_summary(*stats: Mapping[str, Any]) -> dict[str, int]:
+    """Sum the API client's ``stats.as_dict()`` of several stages: calls per HTTP method, total, retries, 429s."""
+    methods = ("GET", "POST", "PATCH", "DELETE")
+    out = dict.fromkeys(methods, 0)
+    extra = {"retries": 0, "rate_limited": 0}
+    for s in stats:
+        for name in (*methods, *extra):
+            value = s.get(name, 0)
+            if isinstance(value, int | float):
+                if name in out:
+                    out[name] += int(value)
+                else:
+                    extra[name] += int(value)
+    return {**out, "total": sum(out.values()), **extra}
+
+
+def _get_int(obj: Any, name: str) -> int:
+    value = obj.get(name, 0) if isinstance(obj, Mapping) else getattr(obj, name, 0)
+    return int(value or 0)
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, list | tuple | dict):
+        return _short(str(value))
+    return None if _missing(value) else _short(str(value))
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
