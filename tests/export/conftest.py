@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -63,3 +65,13 @@ def awkward_frames() -> dict[str, pd.DataFrame]:
 @pytest.fixture
 def frames() -> dict[str, pd.DataFrame]:
     return awkward_frames()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The big export tests run only when asked for (``-m slow`` or ``CUSTSYNC_SLOW=1``); the quick twins always."""
+    if "slow" in (config.getoption("markexpr") or "") or os.environ.get("CUSTSYNC_SLOW"):
+        return
+    skip = pytest.mark.skip(reason="slow export test: run with -m slow or CUSTSYNC_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords and "tests/export/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(skip)
