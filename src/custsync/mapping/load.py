@@ -74,7 +74,7 @@ def _unknown(
 
 def _to_mapping_error(exc: ValidationError, document: LineDict, label: str) -> MappingError:
     """The first schema error, located and explained; the others are listed in the hint."""
-    errors = exc.errors()
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a typo explains "missing"
     first = errors[0]
     loc = tuple(p for p in first["loc"] if p != "[key]")
     key = str(loc[-1]) if loc else None
