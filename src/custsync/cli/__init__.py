@@ -6,6 +6,7 @@ from custsync.cli._app import app
 
 # Command modules register themselves on import (one line per module).
 from custsync.cli import export  # noqa: F401
+from custsync.cli import sandbox  # noqa: F401
 from custsync.cli import sync  # noqa: F401
 from custsync.cli import validate  # noqa: F401
 

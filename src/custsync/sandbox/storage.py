@@ -268,6 +268,12 @@ class Store:
                 for table in ("customers", *SUB_TABLES)
             }
 
+    def clear(self) -> None:
+        """Remove every resource (the number range and id sequences continue)."""
+        with self._transaction() as conn:
+            for table in ("customers", *SUB_TABLES):
+                conn.execute(f"DELETE FROM {table}")
+
     # -- bulk -----------------------------------------------------------------------------------------------
     def insert_bundles(
         self, bundles: Sequence[tuple[dict[str, Any], Sequence[dict[str, Any]], Sequence[dict[str, Any]]]]
