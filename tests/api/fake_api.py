@@ -111,7 +111,7 @@ class FakeApi:
         if record is None or (parent and record["customer"]["id"] != parent):
             return _problem(404, "Not Found")
         if request.method == "GET":
-            return httpx.Response(200, json=record)
+            return httpx.Response(200, json={"data": record})
         if request.method == "PATCH":
             record.update(json.loads(request.content))
             return httpx.Response(204)

@@ -82,7 +82,7 @@ def test_filters_and_order_encode_as_bracketed_parameters() -> None:
         ("filter[2][to]", "2026-02-01"),
         ("filter[3][key]", "email"),
         ("filter[3][op]", "is"),
-        ("filter[3][value]", ""),
+        ("filter[3][value]", "null"),
         ("order[0][field]", "name"),
         ("order[0][dir]", "desc"),
         ("page[number]", "2"),

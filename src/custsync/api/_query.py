@@ -81,6 +81,8 @@ def encode_query(
         elif f.op == "between":
             params.append((f"filter[{i}][from]", _text(f.value[0])))
             params.append((f"filter[{i}][to]", _text(f.value[1])))
+        elif f.op == "is":
+            params.append((f"filter[{i}][value]", "null" if f.value is None else _text(f.value)))
         else:
             params.append((f"filter[{i}][value]", _text(f.value)))
     for i, o in enumerate(order):

@@ -115,8 +115,12 @@ class Resource:
         return [item async for item in self.list(filters, order, page_size=page_size)]
 
     async def get(self, ref: Ref, *, key: str | None = None) -> dict[str, Any]:
+        """One resource; the ``{"data": {...}}`` envelope of view responses is unwrapped."""
         response = await self.api.send("GET", self.item_url(ref), resource=self.spec.name, key=key)
-        return dict(response.json())
+        body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("data"), dict):
+            body = body["data"]
+        return dict(body)
 
     # -- writing ---------------------------------------------------------------------------------------------
 
