@@ -35,6 +35,7 @@ demo: $(STAMP)
 	$(BIN)/python -m custsync.demo
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run_all.py
 
 reliability: $(STAMP)
