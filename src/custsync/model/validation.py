@@ -353,6 +353,16 @@ def _allowed_values(entity: Entity, column: str) -> tuple[str, ...]:
     return ()
 
 
+def _rules_by_position(checked: _Checked) -> dict[int, list[str]]:
+    """The rules each row failed, in the order found, for messages that say why a parent row was rejected."""
+    rules: dict[int, list[str]] = {}
+    for part in checked.found:
+        for p, rule in zip(part["pos"], part["rule"], strict=True):
+            if p >= 0 and rule not in rules.setdefault(int(p), []):
+                rules[int(p)].append(rule)
+    return rules
+
+
 def _check_references(checked: dict[str, _Checked], existing: set[str]) -> None:
     """Addresses and contacts must name a known customer, and follow their customer's rejection."""
     customers = checked.get("customers")
@@ -361,13 +371,12 @@ def _check_references(checked: dict[str, _Checked], existing: set[str]) -> None:
     if customers is not None:
         numbers = customers.typed["number"]
         in_input = set(numbers.dropna())
-        rejected = customers.rejected()
-        for p in np.flatnonzero(rejected):
+        rules = _rules_by_position(customers)
+        for p in np.flatnonzero(customers.rejected()):
             number = numbers.iloc[p]
             if pd.notna(number):
-                rows = rejected_where.setdefault(number, "")
-                where = f"{customers.file.iloc[p]} row {customers.row.iloc[p]}"
-                rejected_where[number] = f"{rows}, {where}" if rows else where
+                where = f"{customers.file.iloc[p]} row {customers.row.iloc[p]}: {', '.join(rules[p])}"
+                rejected_where[number] = f"{rejected_where[number]}; {where}" if number in rejected_where else where
     known = in_input | existing
     for name in ("addresses", "contacts"):
         child = checked.get(name)
