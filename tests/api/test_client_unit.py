@@ -322,3 +322,14 @@ def test_sync_facade_lists_creates_and_counts() -> None:
         assert api.customers.get(cid)["number"] == "N"
         assert api.addresses(cid).create({"type": "masterdata", "name": "X", "country": "DE"})
         assert api.stats.as_dict()["total"] == 7
+
+
+def test_delete_that_took_effect_before_failing_is_done_not_404() -> None:
+    fake = FakeApi()
+    fake.seed_customers(2)
+    fake.fail(Fault("commit_then_500", "DELETE"))
+    _, api = run(fake, lambda api: api.customers.delete("1"))
+    assert [c["id"] for c in fake.all("customers")] == ["2"]
+    assert api.stats.as_dict()["DELETE"] == 2
+    with pytest.raises(NotFoundError):
+        run(fake, lambda api: api.customers.delete("1"))  # a plain 404 stays an error

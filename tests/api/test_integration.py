@@ -169,7 +169,7 @@ def test_token_never_in_logs_errors_or_reprs_over_http(sandbox: Any, caplog: pyt
 # -- faults: no duplicates, whatever the server does -----------------------------------------------------------
 
 
-def _create_everything(settings: ApiSettings, count: int) -> dict[str, Any]:
+def _write_everything(settings: ApiSettings, count: int) -> dict[str, Any]:
     async def one(api: AsyncCustomerApi, i: int) -> None:
         number = f"R{i:05d}"
         cid = await api.customers.create(company(number, f"Reliable {i}"))
@@ -179,6 +179,9 @@ def _create_everything(settings: ApiSettings, count: int) -> dict[str, Any]:
             {"type": "deliveryaddress", "name": "Dock", "street": f"Quay {i}", "city": "Kiel", "country": "DE"}
         )
         await api.contacts(customer).create({"name": f"Contact {i}"})
+        await api.customers.update(cid, {"department": "Ops"}, key=number)
+        temporary = await api.contacts(customer).create({"name": f"Temporary {i}"})
+        await api.contacts(customer).delete(temporary)
 
     async def main() -> dict[str, Any]:
         async with AsyncCustomerApi(settings) as api:
@@ -193,6 +196,7 @@ def _assert_exactly(server: Any, count: int) -> None:
     with CustomerApi(fast(server, max_retries=15)) as api:
         customers = fetch_customers(api)
         assert sorted(customers["number"]) == [f"R{i:05d}" for i in range(count)]
+        assert set(customers["department"]) == {"Ops"}
         frames = fetch_subresources(api, customers)
     addresses, contacts = frames["addresses"], frames["contacts"]
     assert len(addresses) == 2 * count
@@ -203,7 +207,7 @@ def _assert_exactly(server: Any, count: int) -> None:
 
 def _fault_run(sandbox_factory: Any, count: int, seed: int) -> dict[str, Any]:
     server = sandbox_factory(fail_rate=0.2, fail_after_commit_rate=0.1, drop_rate=0.05, seed=seed)
-    stats = _create_everything(fast(server, max_retries=15, concurrency=8), count)
+    stats = _write_everything(fast(server, max_retries=15, concurrency=8), count)
     _assert_exactly(server, count)
     return stats
 

@@ -26,7 +26,7 @@ from custsync.api._errors import error_from_response, error_from_transport, is_r
 from custsync.api._gate import RateGate, parse_retry_after, shared_gate
 from custsync.api._settings import ApiSettings, origin_of
 from custsync.api._stats import CallStats
-from custsync.errors import ApiError, ConfigError, ConflictError, RateLimitedError
+from custsync.errors import ApiError, ConfigError, ConflictError, NotFoundError, RateLimitedError
 
 log = logging.getLogger("custsync.api")
 
@@ -161,6 +161,23 @@ class AsyncCustomerApi:
                     raise
                 return _id_from_created(response, url=url, key=key)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def delete(self, url: str, *, resource: str, key: str | None) -> None:
+        """DELETE with retries; a 404 after an attempt that may have taken effect means it did."""
+        uncertain = False
+        async for attempt in self._retrying(is_retryable):
+            with attempt:
+                try:
+                    await self._send_once("DELETE", url, resource=resource, params=None, json=None, key=key)
+                except NotFoundError:
+                    if not uncertain:
+                        raise
+                    log.info("DELETE %s for %s: already gone after an uncertain attempt", _path(url), key)
+                except ApiError as exc:
+                    if is_retryable(exc) and not was_not_sent(exc):
+                        uncertain = True
+                    raise
+                return
 
     def _recovered(self, url: str, key: str | None, found: str) -> str:
         self.stats.record_recovered_create()

@@ -131,7 +131,8 @@ class Resource:
         await self.api.send("PATCH", self.item_url(ref), resource=self.spec.name, json=dict(fields), key=key)
 
     async def delete(self, ref: Ref, *, key: str | None = None) -> None:
-        await self.api.send("DELETE", self.item_url(ref), resource=self.spec.name, key=key)
+        """Delete; retried like GET, and a 404 after an attempt that may have taken effect counts as done."""
+        await self.api.delete(self.item_url(ref), resource=self.spec.name, key=key)
 
     # -- URLs ------------------------------------------------------------------------------------------------
 
