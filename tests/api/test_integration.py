@@ -219,6 +219,7 @@ def test_faulty_server_ends_with_exactly_the_expected_records(sandbox_factory: A
 
 @pytest.mark.reliability
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_faulty_server_500_customers_no_duplicates(sandbox_factory: Any, request: pytest.FixtureRequest) -> None:
     if not (
         request.config.getoption("--reliability-full", default=False) or os.environ.get("CUSTSYNC_RELIABILITY_FULL")

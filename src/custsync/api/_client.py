@@ -7,6 +7,7 @@ bodies; this module decides when and how often a request may go out.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,6 +25,7 @@ from tenacity import (
 
 from custsync.api._errors import error_from_response, error_from_transport, is_retryable, was_not_sent
 from custsync.api._gate import RateGate, parse_retry_after, shared_gate
+from custsync.api._resources import Addresses, Contacts, Customers, Ref
 from custsync.api._settings import ApiSettings, origin_of
 from custsync.api._stats import CallStats
 from custsync.errors import ApiError, ConfigError, ConflictError, NotFoundError, RateLimitedError
@@ -44,8 +46,6 @@ class AsyncCustomerApi:
     """
 
     def __init__(self, settings: ApiSettings | None = None, *, transport: httpx.AsyncBaseTransport | None = None):
-        from custsync.api._resources import Customers
-
         self.settings = settings or ApiSettings.from_env()
         self.stats = CallStats()
         self._origin = self.settings.origin
@@ -65,19 +65,15 @@ class AsyncCustomerApi:
             follow_redirects=False,
             transport=transport,
         )
-        self._slots = _Slots(self.settings.concurrency)
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
         self.customers = Customers(self)
 
-    def addresses(self, customer: Any) -> Any:
+    def addresses(self, customer: Ref) -> Addresses:
         """The addresses of ``customer`` (a customer resource with ``links``, or its id)."""
-        from custsync.api._resources import Addresses
-
         return Addresses(self, customer)
 
-    def contacts(self, customer: Any) -> Any:
+    def contacts(self, customer: Ref) -> Contacts:
         """The contact persons of ``customer`` (a customer resource with ``links``, or its id)."""
-        from custsync.api._resources import Contacts
-
         return Contacts(self, customer)
 
     async def aclose(self) -> None:
@@ -236,24 +232,6 @@ class AsyncCustomerApi:
             before_sleep=before_sleep,
             reraise=True,
         )
-
-
-class _Slots:
-    """The concurrency bound, created lazily so the semaphore belongs to the loop that uses it."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._semaphore: Any = None
-
-    async def __aenter__(self) -> None:
-        import asyncio
-
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.size)
-        await self._semaphore.acquire()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._semaphore.release()
 
 
 def _retryable_post(exc: BaseException) -> bool:
