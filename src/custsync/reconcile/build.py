@@ -113,7 +113,7 @@ def build_plan(
         plans[entity.name], skipped_parents[entity.name], paired = _plan_children(
             entity,
             _conformed(entity, frame),
-            _conformed(entity, current.children.get(entity.name, entity.empty())),
+            _conformed(entity, current.children[entity.name]) if entity.name in current.children else entity.empty(),
             fetched=current.fetched.get(entity.name, set()),
             new_numbers=new_numbers if options.mode.creates else set(),
             desired_numbers=desired_numbers,
@@ -131,9 +131,8 @@ def build_plan(
 
 
 def _conformed(entity: Entity, frame: pd.DataFrame) -> pd.DataFrame:
-    if list(frame.columns[: len(entity.columns)]) == list(entity.columns) and all(
-        frame[c].dtype == t for c, t in entity.dtypes.items()
-    ):
+    dtypes = frame.dtypes.to_dict()
+    if all(dtypes.get(c) == t for c, t in entity.dtypes.items()):
         return frame
     return entity.conform(frame)
 
