@@ -34,8 +34,9 @@ def test_writes_complete_snapshot_with_matching_manifest(tmp_path, frames):
     path = snap.write_snapshot(tmp_path, frames, INFO, formats=("parquet", "csv"))
 
     assert snap.is_run_id(path.name)
-    assert sorted(p.name for p in path.iterdir()) == sorted(
-        [f"{e}.{f}" for e in snap.ENTITY_ORDER for f in ("parquet", "csv")] + ["manifest.json"]
+    files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    assert files == sorted(
+        [f"{e}.parquet" for e in snap.ENTITY_ORDER] + [f"csv/{e}.csv" for e in snap.ENTITY_ORDER] + ["manifest.json"]
     )
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["runId"] == path.name
@@ -158,3 +159,11 @@ def test_latest_falls_back_to_newest_complete_snapshot(tmp_path, frames):
     assert snap.list_snapshots(tmp_path) == [first, second]
     (tmp_path / "LATEST").unlink()
     assert snap.latest_snapshot(tmp_path) == second
+
+
+def test_a_bad_csv_cell_is_named_by_file_line_and_column(tmp_path, frames):
+    path = snap.write_snapshot(tmp_path, frames, INFO, formats=("csv",))
+    text = (path / "customers.csv").read_text(encoding="utf-8").replace("1234.5", "12x4.5")
+    (path / "customers.csv").write_text(text, encoding="utf-8", newline="")
+    with pytest.raises(InputError, match=r"customers\.csv:2: column financial\.creditLimit: '12x4\.5'"):
+        snap.read_snapshot(path, verify=False)

@@ -5,7 +5,8 @@ Layout of ``OUT/``::
     OUT/
       20261128T120940.123456Z-3f9a1c/      one complete snapshot (the run id)
         customers.parquet  addresses.parquet  contacts.parquet      (--format parquet|both)
-        customers.csv      addresses.csv      contacts.csv          (--format csv|both)
+        customers.csv      addresses.csv      contacts.csv          (--format csv)
+        csv/customers.csv  csv/addresses.csv  csv/contacts.csv      (--format both: CSV copies one level down)
         manifest.json                                              written last, inside the staging dir
       LATEST                                text file: the run id of the newest complete snapshot (authoritative)
       latest -> 20261128T120940.123456Z-3f9a1c                      convenience symlink (where supported)
@@ -45,6 +46,7 @@ from custsync.model import ENTITIES, Entity
 MANIFEST_NAME = "manifest.json"
 LATEST_FILE = "LATEST"
 LATEST_LINK = "latest"
+CSV_SUBDIR = "csv"
 MANIFEST_VERSION = 1
 ENTITY_ORDER = ("customers", "addresses", "contacts")
 
@@ -107,14 +109,20 @@ def neutralise_formulas(values: pd.Series) -> pd.Series:
     Also prefixing values that already start with ``'`` + trigger makes the rule reversible
     (:func:`unneutralise_formulas` strips exactly one ``'``), so a neutralised CSV still reads back exactly.
     """
-    hit = values.str.contains(_NEUTRALISE, na=False)
-    return values.where(~hit, "'" + values)
+    return values.map(_neutralise, na_action="ignore").astype(values.dtype)
 
 
 def unneutralise_formulas(values: pd.Series) -> pd.Series:
     """Inverse of :func:`neutralise_formulas`."""
-    hit = values.str.contains(_UNNEUTRALISE, na=False)
-    return values.where(~hit, values.str.slice(1))
+    return values.map(_unneutralise, na_action="ignore").astype(values.dtype)
+
+
+def _neutralise(text: str) -> str:
+    return "'" + text if _NEUTRALISE.match(text) else text
+
+
+def _unneutralise(text: str) -> str:
+    return text[1:] if _UNNEUTRALISE.match(text) else text
 
 
 def _kind(arrow_type: pa.DataType) -> str:
@@ -133,35 +141,55 @@ def _kind(arrow_type: pa.DataType) -> str:
     raise TypeError(f"no CSV spelling for Arrow type {arrow_type}")  # pragma: no cover - schema is fixed
 
 
-def _csv_cells(series: pd.Series, kind: str, dialect: CsvDialect, neutralise: bool) -> pd.Series:
-    """One canonical column as CSV cell strings ("" for missing)."""
-    present = series.notna()
+def _cell(value: Any, kind: str, dialect: CsvDialect, neutralise: bool) -> str:
+    """One value as CSV text: "" for missing, ISO dates and timestamps, true/false, the dialect's decimal mark."""
+    if value is None:
+        return ""
     if kind == "text":
-        out = series.astype("string")
-        if neutralise:
-            out = neutralise_formulas(out)
-    elif kind == "float":
-        out = series.astype(object).where(present, None).map(lambda v: None if v is None else repr(float(v)))
-        if dialect.decimal != ".":
-            out = out.str.replace(".", dialect.decimal, regex=False)
-    elif kind == "int":
-        out = series.astype("Int64").astype("string")
-    elif kind == "bool":
-        out = series.astype("boolean").map({True: "true", False: "false"})
-    elif kind == "date":
-        out = series.astype(object).where(present, None).map(lambda v: None if v is None else v.isoformat())
-    else:
-        out = series.dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-    return out.astype(object).where(present, "")
+        return _neutralise(value) if neutralise else value
+    if kind == "float":
+        return repr(float(value)).replace(".", dialect.decimal)
+    if kind == "bool":
+        return "true" if value else "false"
+    if kind == "date":
+        return value.isoformat()
+    if kind == "timestamp":
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return str(value)
+
+
+def _value(text: str, kind: str, dialect: CsvDialect, neutralised: bool) -> Any:
+    """Inverse of :func:`_cell`; raises ValueError for a cell that is not of its column's kind."""
+    if text == "":
+        return None
+    if kind == "text":
+        return _unneutralise(text) if neutralised else text
+    if kind == "float":
+        return float(text.replace(dialect.decimal, ".") if dialect.decimal != "." else text)
+    if kind == "int":
+        return int(text)
+    if kind == "bool":
+        return {"true": True, "false": False}[text]
+    if kind == "date":
+        return dt.date.fromisoformat(text)
+    return dt.datetime.fromisoformat(text)
 
 
 def write_csv(frame: pd.DataFrame, entity: Entity, path: Path, dialect: CsvDialect, *, neutralise: bool) -> None:
-    """Write a conformed canonical frame as CSV: header = canonical column names, one row per record."""
-    columns = {f.name: _csv_cells(frame[f.name], _kind(f.type), dialect, neutralise) for f in entity.arrow_schema}
+    """Write a conformed canonical frame as CSV: header = canonical column names, one row per record.
+
+    The frame goes through Arrow once (the same typed values the Parquet file holds); each cell is then spelled
+    by :func:`_cell` — plain Python per value, which costs less than dozens of pandas passes per column.
+    """
+    table = _to_arrow(frame, entity)
+    columns = [
+        [_cell(v, _kind(f.type), dialect, neutralise) for v in table.column(f.name).to_pylist()]
+        for f in entity.arrow_schema
+    ]
     with open(path, "w", encoding=dialect.encoding, newline="") as fh:
         writer = csv.writer(fh, delimiter=dialect.delimiter, lineterminator=dialect.lineterminator)
-        writer.writerow(columns.keys())
-        writer.writerows(zip(*columns.values(), strict=True))
+        writer.writerow(entity.arrow_schema.names)
+        writer.writerows(zip(*columns, strict=True))
 
 
 def read_csv(path: Path, entity: Entity, dialect: CsvDialect, *, neutralised: bool) -> pd.DataFrame:
@@ -174,33 +202,34 @@ def read_csv(path: Path, entity: Entity, dialect: CsvDialect, *, neutralised: bo
     missing = [c for c in entity.columns if c not in header]
     if missing:
         raise InputError(f"{path}: missing columns {', '.join(missing)}", path=str(path))
-    raw = pd.DataFrame(body, columns=header, dtype="string") if body else pd.DataFrame(columns=header)
-    out: dict[str, pd.Series] = {}
+    data: dict[str, list[Any]] = {}
     for f in entity.arrow_schema:
-        cells = raw[f.name].astype("string")
-        cells = cells.where(cells != "", pd.NA)
-        kind = _kind(f.type)
-        if kind == "text" and neutralised:
-            cells = unneutralise_formulas(cells)
-        elif kind == "float":
-            if dialect.decimal != ".":
-                cells = cells.str.replace(dialect.decimal, ".", regex=False)
-            cells = pd.to_numeric(cells, errors="raise").astype("Float64")
-        elif kind == "int":
-            cells = pd.to_numeric(cells, errors="raise").astype("Int64")
-        elif kind == "bool":
-            cells = cells.map({"true": True, "false": False}).astype("boolean")
-        out[f.name] = cells
-    return entity.conform(pd.DataFrame(out, index=raw.index), keep_source=False)
+        index, kind = header.index(f.name), _kind(f.type)
+        values = []
+        for line, row in enumerate(body, start=2):
+            try:
+                values.append(_value(row[index], kind, dialect, neutralised))
+            except (ValueError, KeyError, IndexError):
+                cell = row[index] if index < len(row) else "(missing)"
+                raise InputError(
+                    f"{path}:{line}: column {f.name}: {cell!r} is not a valid {kind}", path=str(path)
+                ) from None
+        data[f.name] = values
+    table = pa.Table.from_pydict(data, schema=entity.arrow_schema)
+    return entity.conform(table.to_pandas(types_mapper=pd.ArrowDtype), keep_source=False)
 
 
 # ----------------------------------------------------------------------------------------------------- Parquet
 
 
-def write_parquet(frame: pd.DataFrame, entity: Entity, path: Path) -> None:
-    """Write a conformed canonical frame with exactly :attr:`Entity.arrow_schema` (no pandas metadata)."""
+def _to_arrow(frame: pd.DataFrame, entity: Entity) -> pa.Table:
+    """A conformed canonical frame as an Arrow table with exactly :attr:`Entity.arrow_schema` (no pandas metadata)."""
     table = pa.Table.from_pandas(frame[list(entity.columns)], schema=entity.arrow_schema, preserve_index=False)
-    pq.write_table(table.replace_schema_metadata(entity.arrow_schema.metadata), path)
+    return table.replace_schema_metadata(entity.arrow_schema.metadata)
+
+
+def write_parquet(frame: pd.DataFrame, entity: Entity, path: Path) -> None:
+    pq.write_table(_to_arrow(frame, entity), path)
 
 
 def read_parquet(path: Path, entity: Entity) -> pd.DataFrame:
@@ -345,7 +374,9 @@ def write_snapshot(
             entity = ENTITIES[name]
             frame = entity.conform(frames.get(name, entity.empty()), keep_source=False)
             for fmt in formats:
-                path = stage / f"{name}.{fmt}"
+                relative = _file_name(name, fmt, formats)
+                path = stage / relative
+                path.parent.mkdir(exist_ok=True)
                 csv_meta: dict[str, Any] | None = None
                 if fmt == "parquet":
                     write_parquet(frame, entity, path)
@@ -361,7 +392,7 @@ def write_snapshot(
                 entries.append(
                     FileEntry(
                         entity=name,
-                        file=path.name,
+                        file=relative,
                         format=fmt,
                         rows=len(frame),
                         bytes=path.stat().st_size,
@@ -380,6 +411,14 @@ def write_snapshot(
         (stage / MANIFEST_NAME).write_text(json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n")
     set_latest(out, run_id)
     return final
+
+
+def _file_name(entity: str, fmt: Format, formats: tuple[Format, ...]) -> str:
+    """``customers.parquet``; with both formats the CSV copies go to ``csv/`` so that the snapshot directory
+    itself holds one file per entity and is a valid source for ``custsync sync`` with the canonical mapping."""
+    if fmt == "csv" and "parquet" in formats:
+        return f"{CSV_SUBDIR}/{entity}.csv"
+    return f"{entity}.{fmt}"
 
 
 def set_latest(out: Path, run_id: str) -> None:
