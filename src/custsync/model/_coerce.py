@@ -33,6 +33,8 @@ class Coerced:
 
 def coerce(series: pd.Series, dtype: Any) -> Coerced:
     """Convert ``series`` to the canonical ``dtype`` without raising."""
+    if _is_text(series):
+        series = text(series)  # once: below, a string column is already stripped with blanks missing
     if isinstance(dtype, pd.ArrowDtype) and pa.types.is_date(dtype.pyarrow_dtype):
         return _date(series, dtype)
     if isinstance(dtype, pd.DatetimeTZDtype):
@@ -43,7 +45,7 @@ def coerce(series: pd.Series, dtype: Any) -> Coerced:
         return _number(series, dtype, whole=True)
     if isinstance(dtype, pd.Float64Dtype):
         return _number(series, dtype, whole=False)
-    return Coerced(text(series), _none(series), "text")
+    return Coerced(series if _is_text(series) else text(series), _none(series), "text")
 
 
 def text(series: pd.Series) -> pd.Series:
@@ -66,9 +68,20 @@ def _none(series: pd.Series) -> pd.Series:
     return pd.Series(False, index=series.index)
 
 
+def _is_text(series: pd.Series) -> bool:
+    """A string column (as every reader of CSV produces): the per-value fallbacks for objects are not needed."""
+    return isinstance(series.dtype, pd.StringDtype)
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    return series if _is_text(series) else text(series)
+
+
 def _present(series: pd.Series) -> pd.Series:
     """Cells that hold a value (not missing, not a blank string)."""
-    if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+    if _is_text(series):
+        return series.notna()
+    if series.dtype == object:
         return text(series).notna()
     return series.notna()
 
@@ -80,15 +93,14 @@ def _date(series: pd.Series, dtype: pd.ArrowDtype) -> Coerced:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         parsed = pd.to_datetime(series, errors="coerce")
     else:
-        raw = text(series.astype(object).map(_iso_or_self))
+        raw = series if _is_text(series) else text(series.astype(object).map(_iso_or_self))
         looks_iso = raw.str.fullmatch(_ISO_DATE).fillna(False).astype(bool)
         parsed = pd.to_datetime(raw.where(looks_iso), errors="coerce", format="%Y-%m-%d")
     bad = present & parsed.isna()
-    dates = pd.Series(
-        pa.array([None if pd.isna(v) else v.date() for v in parsed], type=dtype.pyarrow_dtype),
-        index=series.index,
-        dtype=dtype,
-    )
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    midnight = parsed.dt.normalize().to_numpy(dtype="datetime64[ms]")
+    dates = pd.Series(pa.array(midnight, from_pandas=True).cast(dtype.pyarrow_dtype), index=series.index, dtype=dtype)
     return Coerced(dates, bad, "date")
 
 
@@ -103,7 +115,7 @@ def _timestamp(series: pd.Series, dtype: pd.DatetimeTZDtype) -> Coerced:
     if series.dtype == dtype:
         return Coerced(series, _none(series), "timestamp")
     present = _present(series)
-    source = series if pd.api.types.is_datetime64_any_dtype(series.dtype) else text(series).astype(object)
+    source = series if pd.api.types.is_datetime64_any_dtype(series.dtype) else _as_text(series).astype(object)
     parsed = pd.to_datetime(source, errors="coerce", utc=True, format="ISO8601")
     return Coerced(parsed.astype(dtype), present & parsed.isna(), "timestamp")
 
@@ -113,7 +125,7 @@ def _number(series: pd.Series, dtype: Any, *, whole: bool) -> Coerced:
     if series.dtype == dtype:
         return Coerced(series, _none(series), rule)
     present = _present(series)
-    source = series if pd.api.types.is_numeric_dtype(series.dtype) else text(series).astype(object)
+    source = series if pd.api.types.is_numeric_dtype(series.dtype) else _as_text(series).astype(object)
     numbers = pd.to_numeric(source, errors="coerce").astype("Float64")
     finite = numbers.notna() & numbers.abs().lt(math.inf)
     if whole:
@@ -127,7 +139,7 @@ def _boolean(series: pd.Series, dtype: pd.BooleanDtype) -> Coerced:
     if series.dtype == dtype or pd.api.types.is_bool_dtype(series.dtype):
         return Coerced(series.astype(dtype), _none(series), "boolean")
     present = _present(series)
-    words = text(series.astype(object).map(_bool_word)).str.lower()
+    words = (series if _is_text(series) else text(series.astype(object).map(_bool_word))).str.lower()
     values = pd.Series(pd.NA, index=series.index, dtype=dtype)
     values[words.isin(TRUE_WORDS).fillna(False).astype(bool)] = True
     values[words.isin(FALSE_WORDS).fillna(False).astype(bool)] = False
