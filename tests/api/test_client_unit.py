@@ -333,3 +333,17 @@ def test_delete_that_took_effect_before_failing_is_done_not_404() -> None:
     assert api.stats.as_dict()["DELETE"] == 2
     with pytest.raises(NotFoundError):
         run(fake, lambda api: api.customers.delete("1"))  # a plain 404 stays an error
+
+
+def test_create_out_of_retries_still_finds_a_record_the_last_attempt_made() -> None:
+    fake = FakeApi()
+    fake.fail(Fault("500", "POST"), Fault("commit_then_500", "POST"))
+    body = {"number": "N1", "customerType": "company", "name": "X"}
+    cid, api = run(fake, lambda api: api.customers.create(body), max_retries=1)
+    assert [c["id"] for c in fake.all("customers")] == [cid]
+    assert api.stats.recovered_creates == 1
+
+    fake.fail(Fault("500", "POST"), Fault("500", "POST"))
+    with pytest.raises(ServerError):
+        run(fake, lambda api: api.customers.create({**body, "number": "N2"}), max_retries=1)
+    assert [c["number"] for c in fake.all("customers")] == ["N1"]

@@ -137,25 +137,33 @@ class AsyncCustomerApi:
         a way to look (``find_existing`` is None), the error is raised at once, saying the outcome is unknown.
         """
         uncertain = False
-        async for attempt in self._retrying(is_retryable):
-            with attempt:
-                if uncertain and find_existing is not None:
-                    found = await find_existing()
-                    if found is not None:
-                        return self._recovered(url, key, found)
-                try:
-                    response = await self._send_once("POST", url, resource=resource, params=None, json=body, key=key)
-                except ConflictError:
-                    if uncertain and find_existing is not None and (found := await find_existing()) is not None:
-                        return self._recovered(url, key, found)
-                    raise
-                except ApiError as exc:
-                    if is_retryable(exc) and not was_not_sent(exc):
-                        uncertain = True
-                        if find_existing is None:
-                            _mark_outcome_unknown(exc, why_unchecked)
-                    raise
-                return _id_from_created(response, url=url, key=key)
+        try:
+            async for attempt in self._retrying(is_retryable):
+                with attempt:
+                    if uncertain and find_existing is not None:
+                        found = await find_existing()
+                        if found is not None:
+                            return self._recovered(url, key, found)
+                    try:
+                        response = await self._send_once(
+                            "POST", url, resource=resource, params=None, json=body, key=key
+                        )
+                    except ConflictError:
+                        if uncertain and find_existing is not None and (found := await find_existing()) is not None:
+                            return self._recovered(url, key, found)
+                        raise
+                    except ApiError as exc:
+                        if is_retryable(exc) and not was_not_sent(exc):
+                            uncertain = True
+                            if find_existing is None:
+                                _mark_outcome_unknown(exc, why_unchecked)
+                        raise
+                    return _id_from_created(response, url=url, key=key)
+        except ApiError:
+            # out of retries: the last attempt may still have taken effect — one last look settles it
+            if uncertain and find_existing is not None and (found := await find_existing()) is not None:
+                return self._recovered(url, key, found)
+            raise
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def delete(self, url: str, *, resource: str, key: str | None) -> None:
