@@ -9,7 +9,12 @@ A sandbox at ``--rate`` requests/minute (sliding 60 s window, like a real API ga
 The baseline, measured in the same run against a fresh sandbox, is the same burst through an unthrottled client:
 it finishes far above the limit — fine for one burst inside the window, a 429 storm for anything longer.
 
-    python benchmarks/bench_client.py [--rate 600] [--requests 300] [--json]
+``--overload`` adds a second scenario (about two minutes): the client believes in twice the server's limit
+(120/min against 60/min) and sends 100 requests, so the server's window fills and it answers 429. It shows
+what one 429 costs: the shared gate pauses every request for ``Retry-After``, so the 429s stay a handful
+instead of a storm.
+
+    python benchmarks/bench_client.py [--rate 600] [--requests 300] [--overload] [--json]
 """
 
 from __future__ import annotations
@@ -76,15 +81,30 @@ def measure(rate: int, requests: int, concurrency: int) -> list[Result]:
     return results
 
 
+OVERLOAD_SERVER_RATE, OVERLOAD_CLIENT_RATE, OVERLOAD_REQUESTS = 60, 120, 100
+
+
+def overload(
+    server_rate: int = OVERLOAD_SERVER_RATE, client_rate: int = OVERLOAD_CLIENT_RATE, requests: int = OVERLOAD_REQUESTS
+) -> Result:
+    """The client set above the server's limit: how many 429s before the gate has adapted?"""
+    with run_sandbox(rate_limit_per_min=server_rate) as server:
+        settings = ApiSettings(server.url, server.token, requests_per_minute=client_rate, max_retries=10)
+        label = f"custsync at {client_rate}/min"
+        return asyncio.run(_burst(settings, requests, server_rate, label))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=600, help="server limit and client setting, requests/minute")
     parser.add_argument("--requests", type=int, default=300, help="size of the burst")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--overload", action="store_true", help="also run the 429 scenario (about two minutes)")
     parser.add_argument("--json", action="store_true", dest="json_output", help="print one JSON object")
     args = parser.parse_args(argv)
 
     results = measure(args.rate, args.requests, args.concurrency)
+    extra = overload() if args.overload else None
     ours = results[0]
     passed = ours.rate_ratio >= TARGET_RATE_RATIO and ours.share_429 < TARGET_429_SHARE
     payload: dict[str, Any] = {
@@ -93,12 +113,20 @@ def main(argv: list[str] | None = None) -> int:
         "burst": args.requests,
         "targets": {"rate_ratio_min": TARGET_RATE_RATIO, "share_429_max": TARGET_429_SHARE},
         "results": [asdict(r) for r in results],
+        "overload": asdict(extra) if extra else None,
         "passed": passed,
     }
     if args.json_output:
         print(json.dumps(payload, indent=2))
     else:
         _table(args.rate, args.requests, results, passed)
+        if extra:
+            print(
+                f"\noverload: {extra.requests} GETs, client at {OVERLOAD_CLIENT_RATE}/min, "
+                f"server at {OVERLOAD_SERVER_RATE}/min: "
+                f"{extra.seconds:.1f} s, rate/limit {extra.rate_ratio:.3f}, 429 share {extra.share_429:.2%} "
+                f"({round(extra.share_429 * extra.http_calls)} of {extra.http_calls} calls)"
+            )
     return 0 if passed else 1
 
 
