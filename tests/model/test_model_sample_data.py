@@ -124,3 +124,9 @@ def test_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
         assert (tmp_path / relative).read_bytes() == (SAMPLE / relative).read_bytes(), relative
     for relative in ("invalid/customers.csv", "invalid/addresses.csv", "invalid/contacts.csv", "invalid/EXPECTED.md"):
         assert (tmp_path / relative).read_bytes() == (SAMPLE / relative).read_bytes(), relative
+
+
+def test_docs_describe_every_canonical_column() -> None:
+    text = (SAMPLE.parent / "docs" / "model.md").read_text(encoding="utf-8")
+    missing = [f"{name}.{c}" for name, e in ENTITIES.items() for c in e.columns if f"`{c}`" not in text]
+    assert not missing
