@@ -89,6 +89,9 @@ def serve(
     server = uvicorn.Server(uvicorn_config(create_app(store, token, knobs), host=host, port=bound))
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after its graceful shutdown
+        console.print("sandbox stopped", highlight=False)
+        raise typer.Exit(130) from None
     finally:
         sock.close()
         store.close()

@@ -59,7 +59,9 @@ def openapi_document() -> dict[str, Any]:
         "get": _list_operation("customer.list.v2", "List customers", customer_view, query.CUSTOMER_KEYS, problem),
         "post": customer_post,
     }
-    out["/api/v2/customers/{id}"] = _item_operations("customer", "id", [], customer_view, fields.CUSTOMER, problem)
+    out["/api/v2/customers/{id}"] = _item_operations(
+        "customer", ".v2", "id", [], customer_view, fields.CUSTOMER, problem
+    )
     out["/api/v1/customers/{id}"] = paths["/api/v1/customers/{id}"]
     for prefix, alias in (("/api/v2/customers", False), ("/api/customers", True)):
         collection = f"{prefix}/{{customerId}}/addresses"
@@ -76,7 +78,7 @@ def openapi_document() -> dict[str, Any]:
             "post": _create_operation(f"address.create{suffix}", fields.ADDRESS, problem),
         }
         out[collection + "/{id}"] = _item_operations(
-            f"address{suffix}", "id", ["customerId"], address_view, fields.ADDRESS, problem
+            "address", suffix, "id", ["customerId"], address_view, fields.ADDRESS, problem
         )
     out["/api/v1/customers/{id}/contactPerson"] = paths["/api/v1/customers/{id}/contactPerson"]
     single = "/api/v1/customers/{customerId}/contactPerson/{contactPersonId}"
@@ -231,14 +233,14 @@ def _create_operation(operation_id: str, spec: Spec, problem: dict[str, Any]) ->
 
 
 def _item_operations(
-    name: str, id_param: str, parents: list[str], view: dict[str, Any], spec: Spec, problem: dict[str, Any]
+    name: str, suffix: str, id_param: str, parents: list[str], view: dict[str, Any], spec: Spec, problem: dict[str, Any]
 ) -> dict[str, Any]:
     parameters = [_path_param(p) for p in parents] + [_path_param(id_param)]
     not_found = {"description": "Not found."}
     unauthorized = {"description": "Missing or wrong Bearer token."}
     return {
         "get": {
-            "operationId": f"{name}.view",
+            "operationId": f"{name}.view{suffix}",
             "parameters": parameters,
             "responses": {
                 "200": {
@@ -259,7 +261,7 @@ def _item_operations(
             },
         },
         "patch": {
-            "operationId": f"{name}.update",
+            "operationId": f"{name}.update{suffix}",
             "parameters": parameters,
             "requestBody": {
                 "required": True,
@@ -275,7 +277,7 @@ def _item_operations(
             },
         },
         "delete": {
-            "operationId": f"{name}.delete",
+            "operationId": f"{name}.delete{suffix}",
             "parameters": parameters,
             "responses": {"204": {"description": "Deleted."}, "401": unauthorized, "404": not_found},
         },
