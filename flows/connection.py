@@ -2,19 +2,27 @@
 
 Flow parameters are stored in plain text by the Prefect server and shown in its UI, so :class:`ApiTarget`
 holds only the URL, the *name* of a Prefect ``Secret`` block and politeness settings. The token itself is read
-when a task opens the client: from that block when it is named, else from ``CUSTSYNC_API_TOKEN`` in the
-worker's environment.
+when a task opens the client: from that block when it is named, else from an environment variable of the worker
+(``CUSTSYNC_API_TOKEN`` unless ``token_env`` names another, e.g. for a rehearsal sandbox next to the real API).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from custsync.api import ENV_TOKEN, ENV_URL, PRODUCTION_REQUESTS_PER_MINUTE, ApiSettings, CustomerApi, Secret
+from custsync.api import (
+    ENV_TOKEN,
+    ENV_URL,
+    PRODUCTION_REQUESTS_PER_MINUTE,
+    ApiSettings,
+    AsyncCustomerApi,
+    CustomerApi,
+    Secret,
+)
 from custsync.errors import ConfigError
 from flows.ratelimit import global_rate_limit_transport
 
@@ -28,6 +36,7 @@ class ApiTarget(BaseModel):
     token_secret: str | None = Field(
         default=None, description=f"name of a Prefect Secret block holding the token; default: ${ENV_TOKEN}"
     )
+    token_env: str = Field(default=ENV_TOKEN, description="environment variable holding the token (no Secret block)")
     requests_per_minute: float = Field(default=PRODUCTION_REQUESTS_PER_MINUTE, gt=0)
     concurrency: int = Field(default=8, ge=1)
     gcl_name: str | None = Field(
@@ -55,10 +64,10 @@ class ApiTarget(BaseModel):
     def _token(self) -> Secret:
         if self.token_secret:
             return Secret(_load_secret_block(self.token_secret))
-        token = os.environ.get(ENV_TOKEN, "")
+        token = os.environ.get(self.token_env, "")
         if not token:
             raise ConfigError(
-                f"no API token: {ENV_TOKEN} is not set and no Secret block is named",
+                f"no API token: {self.token_env} is not set and no Secret block is named",
                 hint="set api.token_secret to a Prefect Secret block, or export the token in the worker's env",
             )
         return Secret(token)
@@ -74,6 +83,15 @@ def open_api(target: ApiTarget) -> Iterator[CustomerApi]:
         yield api
     finally:
         api.close()
+
+
+@asynccontextmanager
+async def open_async_api(target: ApiTarget) -> AsyncIterator[AsyncCustomerApi]:
+    """The async twin of :func:`open_api`, for tasks that call the coroutine API (plan, apply)."""
+    settings = target.settings()
+    transport = global_rate_limit_transport(target.gcl_name, settings) if target.gcl_name else None
+    async with AsyncCustomerApi(settings, transport=transport) as api:
+        yield api
 
 
 def _load_secret_block(name: str) -> str:

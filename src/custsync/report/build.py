@@ -71,7 +71,10 @@ def reject_records(failures: pd.DataFrame | None, *, limit: int | None = None) -
     for record in frame.to_dict("records"):
         clean = {k: (None if _missing(v) else v) for k, v in record.items()}
         clean["row"] = None if clean["row"] is None else int(clean["row"])
-        for k in ("file", "entity", "column", "rule", "value", "message"):
+        for k in ("file", "entity", "column", "rule"):
+            if clean[k] is not None:
+                clean[k] = str(clean[k])
+        for k in ("value", "message"):  # data from the source: an oversize field is not copied whole
             if clean[k] is not None:
                 clean[k] = _short(str(clean[k]))
         out.append(clean)
@@ -131,6 +134,18 @@ def result_summary(
     return ResultSummary(entities=entities, failures=failures, dry_run=dry_run)
 
 
+def apply_summary(report: Any) -> ResultSummary:
+    """From a :class:`custsync.apply.ApplyReport`: done per entity and operation, failures with the API's words.
+
+    A 400's ``violations`` (the payload's invalid fields with their messages) are spelled out after the message.
+    """
+    failures = [
+        OperationFailure(f.entity, f.kind, str(f.key), _failure_text(f.message, f.problem), f.status)
+        for f in report.failures
+    ]
+    return result_summary(report.done, failures)
+
+
 def calls_summary(*stats: Mapping[str, Any]) -> dict[str, int]:
     """Sum the API client's ``stats.as_dict()`` of several stages: calls per HTTP method, total, retries, 429s."""
     methods = ("GET", "POST", "PATCH", "DELETE")
@@ -145,6 +160,26 @@ def calls_summary(*stats: Mapping[str, Any]) -> dict[str, int]:
                 else:
                     extra[name] += int(value)
     return {**out, "total": sum(out.values()), **extra}
+
+
+def _failure_text(message: str, problem: Mapping[str, Any] | None) -> str:
+    violations = _flatten((problem or {}).get("violations") or {})
+    details = "; ".join(f"{path}: {text}" for path, text in violations if path not in message)
+    return f"{message} ({details})" if details else message
+
+
+def _flatten(tree: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """``{"contact": {"email": ["bad"]}}`` -> ``[("contact.email", "bad")]``."""
+    if isinstance(tree, Mapping):
+        out: list[tuple[str, str]] = []
+        for key, value in tree.items():
+            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    if isinstance(tree, list) and all(isinstance(v, str) for v in tree):
+        return [(prefix, " ".join(tree))]
+    if isinstance(tree, list):
+        return [pair for i, v in enumerate(tree) for pair in _flatten(v, f"{prefix}[{i}]")]
+    return [(prefix, str(tree))]
 
 
 def _get_int(obj: Any, name: str) -> int:

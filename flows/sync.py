@@ -1,0 +1,89 @@
+"""The sync flow: read -> map -> validate -> fetch -> plan -> apply -> report.
+
+The nightly job: make the API hold what the system of record's export says, spending as few calls as
+possible. It publishes the run report (markdown artifact), the rejects (table artifact) and an HTML report,
+and ends Failed when validation stops it or when an operation failed, so a schedule's alerts fire.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from prefect import flow, get_run_logger
+from prefect.states import Failed, State
+
+from custsync.errors import ValidationFailed
+from custsync.reconcile import Mode, PlanOptions, Scope
+from custsync.source import enforce_policy
+from custsync.state import DEFAULT_STATE_DIR
+from flows.artifacts import FlowOutcome
+from flows.connection import ApiTarget
+from flows.recorder import RunRecorder
+from flows.tasks import apply_task, desired_frames, load_task, plan_task
+
+ModeName = Literal["upsert", "insert", "update", "mirror"]
+
+
+@flow(name="custsync-sync", log_prints=False, persist_result=False)
+def sync_flow(
+    sources: list[Path],
+    mapping: Path | None = None,
+    mode: ModeName = "upsert",
+    scope: str | None = None,
+    max_deletes: int | None = None,
+    force: bool = False,
+    full: bool = False,
+    on_invalid: Literal["fail", "skip"] = "fail",
+    max_invalid: str | None = None,
+    dry_run: bool = False,
+    api: ApiTarget = ApiTarget(),
+    state_dir: Path = DEFAULT_STATE_DIR,
+    report_dir: Path = Path(".custsync/reports"),
+) -> FlowOutcome | State:
+    """Sync ``sources`` (files or directories, read with ``mapping``) into the API.
+
+    ``on_invalid``/``max_invalid`` are the validation policy (``fail``: one invalid row, no write at all;
+    ``skip``: write the valid rows unless more than ``max_invalid`` rows, e.g. ``"5%"``, are invalid).
+    ``mode``, ``scope``, ``max_deletes`` and ``force`` are the plan's (deletes only in ``mirror`` mode, inside
+    ``scope``, and at most ``max_deletes`` unless ``force``).
+    """
+    log = get_run_logger()
+    run = RunRecorder("sync", api_url=api.resolved_url(), sources=sources, mapping=mapping)
+    options = PlanOptions(
+        mode=Mode(mode), scope=Scope.parse(scope) if scope else None, max_deletes=max_deletes, force=force, full=full
+    )
+    with run.stage("read, map, validate"):
+        load = load_task(sources, mapping)
+    run.validated(load)
+    try:
+        enforce_policy(load, on_invalid, max_invalid)
+    except ValidationFailed as exc:
+        outcome = run.publish(report_dir)
+        log.error("%s; report %s", exc.message, outcome.html)
+        return Failed(message=exc.message)
+
+    with run.stage("fetch and plan"):
+        plan = plan_task(desired_frames(load, mapping), api, options, state_dir, sources)
+    run.planned(plan)
+    log.info("plan: %s", _counts(plan.counts()))
+    if dry_run:
+        run.dry_run()
+    else:
+        with run.stage("apply"):
+            result, calls = apply_task(plan, api, state_dir)
+        run.applied(result, calls)
+    outcome = run.publish(report_dir)
+    failed = outcome.report.results.failed if outcome.report.results else 0
+    if failed:
+        log.error("%d operations failed; report %s", failed, outcome.html)
+        return Failed(message=f"{failed} operations failed: see the custsync-sync-report artifact")
+    log.info("report %s", outcome.html)
+    return outcome
+
+
+def _counts(counts: dict[str, dict[str, int]]) -> str:
+    return "; ".join(
+        f"{entity} " + ", ".join(f"{op} {n}" for op, n in ops.items() if n and op != "skipped")
+        for entity, ops in counts.items()
+    )

@@ -1,0 +1,86 @@
+"""The pipeline's stages as Prefect tasks; each calls one library function and nothing else of substance.
+
+Retries, and why each is safe:
+
+- ``read-map-validate``: none — reading the same file again gives the same answer.
+- ``plan`` (fetch + diff): 2 retries; it only reads the API.
+- ``apply``: 1 retry after 30 s; every operation is journaled, so a retry resumes the same plan, skips what
+  was done and never creates a record twice (uncertain creates are looked up before being repeated).
+- ``export``: 2 retries; a snapshot is staged and renamed into place only when complete.
+
+Results are not persisted (they hold customer data, which belongs in snapshots, not in Prefect's storage),
+and not cached (every run must see the API as it is now).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from custsync.apply import ApplyReport, apply_plan
+from custsync.export import ExportOptions, ExportResult, export_snapshot
+from custsync.mapping import default_mapping, load_mapping
+from custsync.reconcile import Plan, PlanOptions, plan_sync
+from custsync.reconcile.api_remote import ApiRemote
+from custsync.reconcile.plan import ENTITY_NAMES
+from custsync.reconcile.provided import declare_provided
+from custsync.source import SourceLoad, read_source
+from custsync.state import StateStore
+from flows.connection import ApiTarget, open_api, open_async_api
+
+_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+@task(name="read-map-validate", **_TASK)
+def load_task(sources: list[Path], mapping: Path | None) -> SourceLoad:
+    """Read the source files, map them onto the canonical frames and validate every row."""
+    return read_source(sources, mapping)
+
+
+@task(name="plan", retries=2, retry_delay_seconds=[10, 60], **_TASK)
+def plan_task(
+    desired: dict[str, pd.DataFrame | None], api: ApiTarget, options: PlanOptions, state_dir: Path, sources: list[Path]
+) -> Plan:
+    """Fetch what the diff needs (as few calls as the state store allows) and compute the plan."""
+
+    async def plan() -> Plan:
+        async with open_async_api(api) as client:
+            remote = ApiRemote(client)
+            with StateStore.open(state_dir, remote.base_url) as state:
+                return await plan_sync(
+                    desired, remote, options=options, state=state, sources=[{"path": str(p)} for p in sources]
+                )
+
+    return asyncio.run(plan())
+
+
+@task(name="apply", retries=1, retry_delay_seconds=30, **_TASK)
+def apply_task(plan: Plan, api: ApiTarget, state_dir: Path) -> tuple[ApplyReport, dict[str, int]]:
+    """Carry out the plan (journaled and resumable); returns what was done and the calls it spent."""
+
+    async def apply() -> tuple[ApplyReport, dict[str, int]]:
+        async with open_async_api(api) as client:
+            remote = ApiRemote(client)
+            report = await apply_plan(plan, remote, state_dir=state_dir, concurrency=remote.concurrency)
+            return report, remote.calls()
+
+    return asyncio.run(apply())
+
+
+@task(name="export", retries=2, retry_delay_seconds=[10, 60], **_TASK)
+def export_task(api: ApiTarget, options: ExportOptions) -> ExportResult:
+    """Write one snapshot of the API's data."""
+    with open_api(api) as client:
+        return export_snapshot(client, options)
+
+
+def desired_frames(load: SourceLoad, mapping: Path | None) -> dict[str, pd.DataFrame | None]:
+    """The valid frames, marked with the columns the mapping fills (only those are compared and written)."""
+    spec = load_mapping(mapping) if mapping is not None else default_mapping()
+    frames = dict(load.frames)
+    declare_provided(frames, spec)
+    return {name: frames.get(name) for name in ENTITY_NAMES}

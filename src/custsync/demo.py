@@ -1,0 +1,205 @@
+"""``make demo``: the main job end to end, on this machine only, in well under a minute.
+
+1. start an embedded sandbox of the customer API (SQLite in a temporary directory, 127.0.0.1, a free port);
+2. run the Prefect sync flow on a copy of ``sample_data/legacy_erp`` with ``mappings/legacy_erp.yaml``;
+3. change a few records in that copy (never in the repository) and sync again: a small plan, field by field;
+4. run the export flow into ``./snapshots/`` and check the snapshot reads back as a valid canonical source;
+5. print where the snapshot and the HTML reports are, and stop the sandbox.
+
+Prefect runs embedded (a temporary local server, started in the background while the rest warms up), offline
+and quiet: its own INFO chatter is hidden, the flow runs' log lines are shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = Path("sample_data/legacy_erp")
+MAPPING = Path("mappings/legacy_erp.yaml")
+SNAPSHOTS = Path("snapshots")
+REPORTS = Path(".custsync/reports")
+TOKEN_ENV = "CUSTSYNC_DEMO_TOKEN"
+"""The sandbox's throwaway token travels to the flows' tasks in this variable of the demo's own process."""
+
+DEMO_ENV = {
+    "PREFECT_HOME": str(Path(".custsync/prefect").resolve()),
+    # Prefect's own INFO lines (temporary server start/stop, task states) hidden; flow-run lines shown
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+    # the demo uses no Prefect blocks: skip registering every block type in a fresh database (seconds saved)
+    "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
+}
+
+EDITS: dict[str, dict[str, str]] = {
+    # customer number -> column of the legacy export -> new value
+    "K-10001": {"E-Mail": "buchhaltung@renner.de", "Kreditlimit": "5.000,00", "Ort": "Augsburg"},
+    "K-10002": {
+        "Telefon": "02314 658551",
+        "AP2_Anrede": "Frau",
+        "AP2_Vorname": "Greta",
+        "AP2_Nachname": "Davids",
+        "AP2_E-Mail": "greta.davids@example.de",
+    },
+}
+"""Two customers change three fields between them (e-mail, credit limit, masterdata city), one gets a phone
+number, and one gains a second contact person: the second sync must plan exactly these operations."""
+
+
+def main() -> int:
+    for name, value in DEMO_ENV.items():
+        os.environ.setdefault(name, value)
+    if not (Path.cwd() / SAMPLE).is_dir():
+        os.chdir(REPO_ROOT)  # run from anywhere: the sample data and mapping are repository-relative
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    from rich.console import Console
+
+    import flows  # noqa: F401  (sets Prefect's quiet, offline defaults before prefect is imported)
+
+    console = Console(stderr=False, highlight=False)
+    started = time.perf_counter()
+    prefect_ready = _start_prefect_in_background()
+    from custsync.errors import CustsyncError
+
+    try:
+        outcomes = _run(console, prefect_ready)
+    except CustsyncError as exc:
+        console.print(f"[bold red]demo failed:[/] {exc.message}")
+        if exc.hint:
+            console.print(f"[yellow]hint:[/] {exc.hint}")
+        return 1
+    elapsed = time.perf_counter() - started
+    console.rule("[bold]done")
+    snapshot, reports = outcomes
+    console.print(f"snapshot:     [bold]{snapshot}[/]")
+    for label, path in reports:
+        console.print(f"{label + ':':<13} [bold]{path}[/]")
+    console.print(f"finished in {elapsed:.1f} s; the sandbox is stopped")
+    return 0
+
+
+def _run(console: Any, prefect_ready: Callable[[], None]) -> tuple[Path, list[tuple[str, Path]]]:
+    from flows.connection import ApiTarget
+    from flows.export import export_flow
+    from flows.sync import sync_flow
+
+    from custsync.sandbox.testing import run_sandbox
+    from custsync.source import read_source
+
+    with tempfile.TemporaryDirectory(prefix="custsync-demo-") as tmp, run_sandbox(Path(tmp) / "sandbox.db") as box:
+        os.environ[TOKEN_ENV] = box.token
+        api = ApiTarget(url=box.url, token_env=TOKEN_ENV, requests_per_minute=60_000, concurrency=8)
+        source = Path(tmp) / "legacy_erp"
+        shutil.copytree(SAMPLE, source, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        state = Path(tmp) / "state"
+        console.rule("[bold]custsync demo")
+        console.print(f"sandbox API on {box.url} (SQLite in {tmp}); source: a copy of {SAMPLE}/")
+        console.print("waiting for Prefect's embedded server (its first start creates its database: 10-30 s)")
+        prefect_ready()
+
+        console.rule("[bold]1. sync the legacy ERP export into the empty API")
+        first = sync_flow([source], MAPPING, api=api, state_dir=state, report_dir=REPORTS, on_invalid="skip")
+        _show(console, first.report)
+
+        console.rule("[bold]2. change a few records in the source, sync again")
+        for number, changes in EDITS.items():
+            console.print(f"  {number}: " + ", ".join(f"{column} -> {value!r}" for column, value in changes.items()))
+        edit_legacy_csv(next(source.glob("*.csv")), EDITS)
+        second = sync_flow([source], MAPPING, api=api, state_dir=state, report_dir=REPORTS, on_invalid="skip")
+        _show(console, second.report)
+
+        console.rule("[bold]3. export a snapshot of the API")
+        exported = export_flow(out=SNAPSHOTS, format="both", api=api, report_dir=REPORTS)
+        assert exported.report.export is not None
+        snapshot = Path(exported.report.export.path)
+        # the Parquet files are the canonical round-trip format (the CSV files next to them are for people)
+        check = read_source([snapshot / f"{name}.parquet" for name in ("customers", "addresses", "contacts")])
+        rows = ", ".join(f"{c['rows']} {name}" for name, c in check.counts.items())
+        verdict = "valid" if check.ok else f"{len(check.failures)} failures"
+        console.print(f"  snapshot {snapshot.name}: {rows}; read back as a canonical source: {verdict}")
+        reports = [("sync report", first.html), ("sync report", second.html), ("export report", exported.html)]
+        return snapshot.resolve(), [(label, path.resolve()) for label, path in reports]
+
+
+def _show(console: Any, report: Any) -> None:
+    """The plan per entity, the first changes field by field, the results and the calls spent."""
+    from rich.table import Table
+
+    table = Table("entity", "create", "update", "delete", "unchanged", "failed", title_justify="left")
+    failed = {e.entity: e.failed_total for e in report.results.entities} if report.results else {}
+    for e in report.plan.entities:
+        table.add_row(
+            e.entity, str(e.create), str(e.update), str(e.delete), str(e.unchanged), str(failed.get(e.entity, 0))
+        )
+    console.print(table)
+    updates = [c for c in report.plan.first_changes if c.fields]
+    for change in updates:
+        for f in change.fields:
+            console.print(f"  update {change.entity} {change.key}: {f.field} {f.before!r} -> {f.after!r}")
+    creates = [c for c in report.plan.first_changes if c.operation == "create"]
+    if creates and report.plan.writes <= 10:
+        for change in creates:
+            console.print(f"  create {change.entity} {change.key}")
+    calls = report.calls
+    console.print(
+        f"  API calls: {calls.get('total', 0)} (GET {calls.get('GET', 0)}, POST {calls.get('POST', 0)}, "
+        f"PATCH {calls.get('PATCH', 0)}, DELETE {calls.get('DELETE', 0)})"
+    )
+
+
+def edit_legacy_csv(path: Path, edits: dict[str, dict[str, str]]) -> None:
+    """Change cells of the legacy export in place, keeping its encoding, delimiter and line endings."""
+    with path.open(encoding="cp1252", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    header = rows[0]
+    number = header.index("Kundennr")
+    for row in rows[1:]:
+        for column, value in edits.get(row[number], {}).items():
+            row[header.index(column)] = value
+    with path.open("w", encoding="cp1252", newline="") as handle:
+        csv.writer(handle, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+
+def _start_prefect_in_background() -> Callable[[], None]:
+    """Start Prefect's temporary local server while the sandbox and the libraries load; returns a wait().
+
+    Without a configured ``PREFECT_API_URL`` the first flow run would start it anyway, but only then; here
+    its 10–20 s start overlaps the rest of the warm-up.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return lambda: None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    failure: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            SubprocessASGIServer().start()
+        except BaseException as exc:  # re-raised in the main thread by wait()
+            failure.append(exc)
+
+    thread = threading.Thread(target=start, name="prefect-server-start", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failure:
+            raise failure[0]
+
+    return wait
+
+
+if __name__ == "__main__":
+    sys.exit(main())

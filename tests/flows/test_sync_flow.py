@@ -1,0 +1,67 @@
+"""The sync flow end to end against a real sandbox: plan, apply, report artifact, rejects table, HTML report."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flows.connection import ApiTarget
+from flows.sync import sync_flow
+
+from conftest import ROOT, latest_artifact
+from custsync.demo import edit_legacy_csv
+
+pytestmark = pytest.mark.integration
+
+MAPPING = ROOT / "mappings" / "legacy_erp.yaml"
+
+
+def test_sync_flow_applies_the_valid_rows_and_reports_the_rejects(
+    prefect_harness: float, sandbox, api_token_env, tmp_path: Path
+) -> None:
+    source = tmp_path / "legacy_erp"
+    shutil.copytree(ROOT / "sample_data" / "legacy_erp", source, ignore=shutil.ignore_patterns("*.py"))
+    csv_file = next(source.glob("*.csv"))
+    edit_legacy_csv(csv_file, {"K-10003": {"E-Mail": "not-an-email"}})
+    api_token_env(sandbox.token)
+
+    outcome = sync_flow(
+        [source],
+        MAPPING,
+        on_invalid="skip",
+        max_invalid="5%",
+        api=ApiTarget(url=sandbox.url, requests_per_minute=60_000),
+        state_dir=tmp_path / "state",
+        report_dir=tmp_path / "reports",
+    )
+
+    report = outcome.report
+    assert report.validation is not None and report.plan is not None and report.results is not None
+    customers = next(e for e in report.validation.entities if e.entity == "customers")
+    assert customers.invalid == 1
+    assert report.validation.failures_per_rule.get("email") == 1
+    planned = {e.entity: e for e in report.plan.entities}
+    assert planned["customers"].create == customers.rows - 1
+    done = {e.entity: e for e in report.results.entities}
+    assert done["customers"].done["create"] == planned["customers"].create
+    assert report.results.failed == 0
+    assert report.calls["POST"] == report.plan.writes
+
+    md = latest_artifact("custsync-sync-report").data
+    assert "## Validation" in md and "## Plan (upsert)" in md and "## Results" in md
+    assert f"| customers | {customers.rows} | {customers.rows - 1} | 1 |" in md
+    assert f"| customers | {planned['customers'].create} | 0 | 0 | 0 |" in md
+    assert "not-an-email" in md
+
+    rejects = latest_artifact("custsync-sync-rejects")
+    rows = rejects.data if isinstance(rejects.data, list) else __import__("json").loads(rejects.data)
+    email = [r for r in rows if r["rule"] == "email"]
+    assert len(email) == 1
+    assert email[0]["file"].endswith(csv_file.name)
+    assert email[0]["row"] == 4  # K-10003 is the third data row; the header is line 1
+    assert email[0]["value"] == "not-an-email"
+
+    html = outcome.html.read_text(encoding="utf-8")
+    assert "Operations per entity" in html and "Failures per rule" in html
+    assert sandbox.token not in md + html
