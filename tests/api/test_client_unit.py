@@ -347,3 +347,37 @@ def test_create_out_of_retries_still_finds_a_record_the_last_attempt_made() -> N
     with pytest.raises(ServerError):
         run(fake, lambda api: api.customers.create({**body, "number": "N2"}), max_retries=1)
     assert [c["number"] for c in fake.all("customers")] == ["N1"]
+
+
+def test_clients_of_one_process_share_one_rate_gate() -> None:
+    fake = FakeApi()
+    fake.seed_customers(1)
+
+    async def main() -> float:
+        one = AsyncCustomerApi(settings(requests_per_minute=600), transport=fake.transport())
+        two = AsyncCustomerApi(settings(requests_per_minute=600), transport=fake.transport())
+        started = time.monotonic()
+        await asyncio.gather(*(client.customers.get("1") for client in (one, two) for _ in range(3)))
+        elapsed = time.monotonic() - started
+        await one.aclose()
+        await two.aclose()
+        return elapsed
+
+    assert asyncio.run(main()) >= 0.45  # six requests at 10/s between them, not three each in parallel
+
+
+def test_429_without_retry_after_backs_off_exponentially_for_everyone() -> None:
+    from custsync.api import RateGate
+
+    async def main() -> list[float]:
+        gate = RateGate(requests_per_minute=600)
+        pauses = [gate.on_rate_limited(None) for _ in range(3)]
+        gate.on_success()
+        pauses.append(gate.on_rate_limited(None))
+        pauses.append(gate.on_rate_limited(2.5))
+        return pauses
+
+    first, second, third, after_success, told = asyncio.run(main())
+    assert 1.0 <= first <= 1.25 and 2.0 <= second <= 2.5 and 4.0 <= third <= 5.0
+    assert 1.0 <= after_success <= 1.25
+    assert told == 2.5
