@@ -1,4 +1,9 @@
-"""The canonical data model: one pandera schema per entity, shared by import, fetch and export."""
+"""The canonical data model: one pandera schema per entity, shared by import, fetch and export.
+
+``ENTITIES`` describes the three tables (columns, dtypes, keys, Arrow schema, ``conform``);
+:func:`validate_frames` checks frames against them and returns the valid rows plus one failure row per problem
+(see :mod:`custsync.model.validation` for the API and ``docs/model.md`` for columns and rules).
+"""
 
 from custsync.model._base import READ_ONLY_COLUMNS, SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW
 from custsync.model.addresses import ADDRESS_TYPES, AddressSchema

@@ -45,6 +45,7 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
+from custsync.io.rejects import failures_to_records, preview
 from custsync.model._base import SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW
 from custsync.model._checks import PROBLEMS
 from custsync.model._coerce import coerce, text
@@ -106,8 +107,6 @@ class ValidationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The machine-readable summary ``custsync validate --json`` prints."""
-        from custsync.io.rejects import failures_to_records
-
         return {**self.summary(), "failures": failures_to_records(self.failures)}
 
 
@@ -201,14 +200,15 @@ class _Checked:
         return out.sort_values("row", kind="stable", ignore_index=True)
 
     def _value(self, pos: int, column: Any, given: Any) -> str | None:
+        """The offending cell as the source had it (cut short by :func:`preview`); ``None`` when it was empty."""
         if isinstance(given, str):
-            return given
+            return preview(given)
         if pos < 0 or not isinstance(column, str) or column not in self.raw.columns:
             return None
         value = self.raw[column].iloc[pos]
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return None
-        return str(value) if str(value).strip() else None
+        return preview(value) if str(value).strip() else None
 
     def _message(self, rule: str, column: Any, value: Any) -> str:
         if rule in _STATIC_MESSAGES:
