@@ -102,6 +102,7 @@ def read_source(
     mapped: dict[str, list[pd.DataFrame]] = {}
     failures: list[pd.DataFrame] = []
     extra_rows: dict[str, int] = {}
+    refused_customers: dict[str, str] = {}
     source_rows = 0
     for path, readers in _assign(spec, paths):
         table = _read(path, spec, readers, options)
@@ -111,13 +112,14 @@ def read_source(
             rejects["entity"] = readers[0]
             failures.append(rejects)
             extra_rows[readers[0]] = extra_rows.get(readers[0], 0) + len(rejects.drop_duplicates(["file", "row"]))
+            refused_customers |= _refused_customers(spec, readers, table)
         for entity in readers:
             frame, problems = map_entity(entity, spec.entities[entity], table.frame, table.label)
             mapped.setdefault(entity, []).append(frame)
             failures.append(problems)
     frames = {e: pd.concat(parts, ignore_index=True) for e, parts in mapped.items()}
     result = validate_frames(frames, existing_customers=existing_customers)
-    failures.append(result.failures)
+    failures.append(_follow_refused(result.failures, refused_customers))
     return _settle(name, frames, result.valid, concat_failures(failures), extra_rows, source_rows)
 
 
@@ -226,6 +228,34 @@ def _read(path: Path, spec: MappingSpec, readers: list[str], options: ReadOption
 
 
 # -------------------------------------------------------------------------------------- hold-backs
+
+
+def _refused_customers(spec: MappingSpec, readers: list[str], table: RawTable) -> dict[str, str]:
+    """Numbers of customers whose rows the reader refused (ragged, oversize), and where those rows were."""
+    if "customers" not in readers or table.refused is None or table.refused.empty:
+        return {}
+    frame, _ = map_entity("customers", spec.entities["customers"], table.refused, table.label)
+    if "number" not in frame:
+        return {}
+    reasons = table.rejects.drop_duplicates("row").set_index("row")["rule"]
+    out: dict[str, str] = {}
+    for number, row in zip(frame["number"], frame[SOURCE_ROW], strict=True):
+        if pd.notna(number):
+            out[str(number)] = f"{table.label} row {row}: {reasons.get(row, 'refused')}"
+    return out
+
+
+def _follow_refused(failures: pd.DataFrame, refused: dict[str, str]) -> pd.DataFrame:
+    """An address or contact of a customer the reader refused is "customer_rejected", not "unknown_customer"."""
+    if not refused or failures.empty:
+        return failures
+    hit = (failures["rule"] == "unknown_customer") & failures["value"].isin(list(refused)).fillna(False)
+    if not hit.any():
+        return failures
+    failures = failures.copy()
+    failures.loc[hit, "rule"] = "customer_rejected"
+    failures.loc[hit, "message"] = [f"customer {v} was rejected ({refused[v]})" for v in failures.loc[hit, "value"]]
+    return failures
 
 
 def _settle(

@@ -215,3 +215,11 @@ def test_entities_reading_matches_file_patterns() -> None:
     assert entities_reading(spec, "customers.csv") == ["customers", "addresses"]
     assert entities_reading(spec, "ansprechpartner.parquet") == ["contacts", "addresses"]
     assert entities_reading(spec, "other.csv") == ["addresses"]
+
+
+def test_split_on_an_all_empty_column() -> None:
+    frame, _ = run(
+        "firstname: {column: N, split: {part: all_but_last}}\nlastname: {column: N, split: {part: last}}",
+        raw(N=[None, "  "]),
+    )
+    assert values(frame["firstname"]) == [None, None] and values(frame["lastname"]) == [None, None]

@@ -65,6 +65,9 @@ class RawTable:
     rejects: pd.DataFrame = field(default_factory=failures_frame)
     records: int = 0
     """Records in the file, including refused ones."""
+    refused: pd.DataFrame | None = None
+    """The refused records' fields as far as they can be read (ragged rows padded or cut to the header), so
+    the caller can tell whose records were refused (a customer's addresses follow it)."""
     encoding: str | None = None
     delimiter: str | None = None
 
@@ -166,6 +169,8 @@ def _parse_csv(
 
     chunks: list[pd.DataFrame] = []
     ragged: list[dict[str, Any]] = []
+    refused_values: list[tuple[str, ...]] = []
+    refused_lines: list[int] = []
     records = 0
     prev_end = header_line
     values: list[tuple[str, ...]] = []
@@ -180,6 +185,8 @@ def _parse_csv(
             continue  # blank line: not a record
         else:
             ragged.append(_ragged(label, start, size, width))
+            refused_values.append(pick((row + [""] * width)[:width]))
+            refused_lines.append(start)
         records += 1
         if len(values) >= options.chunk_rows:
             chunks.append(_chunk(values, lines, keep))
@@ -189,9 +196,10 @@ def _parse_csv(
     if records == 0:
         raise InputError(f"{label}: has a header but no data rows", path=label, hint="is this the right export?")
     frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-    frame, too_long = _drop_oversize(frame, label, options.max_field_length)
+    frame, too_long, oversize = _drop_oversize(frame, label, options.max_field_length)
     rejects = failures_frame([*ragged, *too_long]).sort_values("row", kind="stable", ignore_index=True)
-    return RawTable(label, frame, header, rejects, records, encoding, delimiter)
+    refused = pd.concat([_chunk(refused_values, refused_lines, keep), oversize], ignore_index=True)
+    return RawTable(label, frame, header, rejects, records, refused, encoding, delimiter)
 
 
 def _first_nonblank(reader: Any) -> list[str] | None:
@@ -211,13 +219,16 @@ def _picker(indexes: list[int]) -> Any:
 
 
 def _chunk(values: list[tuple[str, ...]], lines: list[int], columns: list[str]) -> pd.DataFrame:
+    """Rows of text as a frame of ``string`` columns, empty fields missing (built column-wise with numpy)."""
+    cells = np.empty((len(values), len(columns)), dtype=object)
     if values:
-        frame = pd.DataFrame.from_records(values, columns=columns)
-    else:
-        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    for column in columns:
-        series = frame[column].astype("string")
-        frame[column] = series.mask(series == "")
+        cells[:] = values
+    data: dict[str, Any] = {}
+    for index, column in enumerate(columns):
+        cell = cells[:, index]
+        cell[cell == ""] = None
+        data[column] = pd.array(cell, dtype="string")
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(values)))
     frame[ROW] = np.asarray(lines, dtype=np.int64)
     return frame
 
@@ -268,8 +279,8 @@ def _read_parquet(
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{label}: the Parquet data cannot be read: {exc}", path=label) from None
     frame = pd.concat(chunks, ignore_index=True)
-    frame, too_long = _drop_oversize(frame, label, options.max_field_length)
-    return RawTable(label, frame, header, failures_frame(too_long), total)
+    frame, too_long, oversize = _drop_oversize(frame, label, options.max_field_length)
+    return RawTable(label, frame, header, failures_frame(too_long), total, oversize)
 
 
 def _batches(parquet: Any, columns: list[str], size: int) -> Iterator[Any]:
@@ -330,8 +341,10 @@ def _kept_columns(label: str, header: list[str], wanted: Collection[str] | None)
     return list(dict.fromkeys(keep))
 
 
-def _drop_oversize(frame: pd.DataFrame, label: str, limit: int) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Refuse rows with a field over ``limit`` characters (one reject per offending field)."""
+def _drop_oversize(
+    frame: pd.DataFrame, label: str, limit: int
+) -> tuple[pd.DataFrame, list[dict[str, Any]], pd.DataFrame]:
+    """Refuse rows with a field over ``limit`` characters: (kept rows, one reject per field, refused rows)."""
     bad = pd.Series(False, index=frame.index)
     rejects: list[dict[str, Any]] = []
     for column in frame.columns:
@@ -354,6 +367,7 @@ def _drop_oversize(frame: pd.DataFrame, label: str, limit: int) -> tuple[pd.Data
                     "message": f"{len(value)} characters, the limit is {limit}",
                 }
             )
+    refused = frame.loc[bad.to_numpy()].reset_index(drop=True)
     if rejects:
-        frame = frame.loc[~bad].reset_index(drop=True)
-    return frame, rejects
+        frame = frame.loc[~bad.to_numpy()].reset_index(drop=True)
+    return frame, rejects, refused

@@ -108,12 +108,12 @@ def _condition(condition: Condition, raw: pd.DataFrame) -> pd.Series:
 
 def _split(series: pd.Series, sep: str, part: str) -> pd.Series:
     if part in ("first", "rest"):
-        pieces = series.str.partition(sep, expand=True)
-        picked = pieces[0] if part == "first" else pieces[2]
+        pieces = series.str.split(sep, n=1)
+        picked = pieces.str[0] if part == "first" else pieces.str[1]
     else:
-        pieces = series.str.rpartition(sep, expand=True)
-        picked = pieces[2] if part == "last" else pieces[0]
-    picked = picked.astype(STRING).where(series.notna())
+        pieces = series.str.rsplit(sep, n=1)
+        picked = pieces.str[-1] if part == "last" else pieces.str[0].where(pieces.str.len() == 2)
+    picked = picked.astype(object).where(picked.notna(), None).astype(STRING).where(series.notna())
     return _blank_to_na(picked.str.strip())
 
 
