@@ -56,3 +56,39 @@ def test_codec_round_trip() -> None:
     assert body["groups"] == ["1", "3"]
     assert body["financial"] == {"paymentTerms": {"days": 14}}
     assert "id" not in body and "links" not in body
+
+
+def test_arrow_types_follow_the_documented_mapping() -> None:
+    types = {f.name: f.type for f in CUSTOMERS.arrow_schema}
+    assert types["number"] == pa.string()
+    assert types["birthdate"] == pa.date32()
+    assert types["createdAt"] == pa.timestamp("us", tz="UTC")
+    assert types["financial.creditLimit"] == pa.float64()
+    assert types["financial.paymentTerms.days"] == pa.int64()
+    assert types["shipping.deliveryBan"] == pa.bool_()
+    assert all(f.nullable for entity in ENTITIES.values() for f in entity.arrow_schema)
+    assert CUSTOMERS.arrow_schema.metadata == {b"custsync.entity": b"customers"}
+
+
+def test_lead_group_is_part_of_the_customer() -> None:
+    frame = from_api(
+        CUSTOMERS,
+        [
+            {
+                "id": "1",
+                "number": "C1",
+                "customerType": "company",
+                "name": "A",
+                "lead": {"isLead": True, "status": "mql"},
+            }
+        ],
+    )
+    assert bool(frame.loc[0, "lead.isLead"]) is True
+    assert to_api(CUSTOMERS, frame.iloc[0].to_dict())["lead"] == {"isLead": True, "status": "mql"}
+
+
+def test_conform_keeps_a_repeated_index() -> None:
+    frame = pd.DataFrame({"number": ["a", "b"], "customerType": ["person", "company"]}, index=[3, 3])
+    out = CUSTOMERS.conform(frame)
+    assert list(out.index) == [3, 3]
+    assert list(out["number"]) == ["a", "b"]
