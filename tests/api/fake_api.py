@@ -70,6 +70,8 @@ class FakeApi:
         response = self._route(request)
         if fault and fault.kind == "commit_then_500":
             return _problem(500, "Internal Server Error")
+        if fault and fault.kind == "commit_then_timeout":
+            raise httpx.ReadTimeout("timed out", request=request)
         if fault and fault.kind == "commit_then_drop":
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
         return response

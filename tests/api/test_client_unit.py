@@ -381,3 +381,19 @@ def test_429_without_retry_after_backs_off_exponentially_for_everyone() -> None:
     assert 1.0 <= first <= 1.25 and 2.0 <= second <= 2.5 and 4.0 <= third <= 5.0
     assert 1.0 <= after_success <= 1.25
     assert told == 2.5
+
+
+def test_a_timed_out_post_gets_a_timeouts_time_before_the_lookup() -> None:
+    fake = FakeApi()
+    fake.seed_customers(1)
+    fake.fail(Fault("commit_then_timeout", "POST"))
+
+    async def body(api: AsyncCustomerApi) -> tuple[str, float]:
+        started = time.monotonic()
+        kid = await api.contacts("1").create({"name": "Ann"})
+        return kid, time.monotonic() - started
+
+    (kid, elapsed), api = run(fake, body, timeout=0.3)
+    assert [c["id"] for c in fake.all("contacts")] == [kid]
+    assert elapsed >= 0.3
+    assert api.stats.recovered_creates == 1

@@ -23,7 +23,13 @@ from tenacity import (
     wait_random,
 )
 
-from custsync.api._errors import error_from_response, error_from_transport, is_retryable, was_not_sent
+from custsync.api._errors import (
+    error_from_response,
+    error_from_transport,
+    is_retryable,
+    may_still_run,
+    was_not_sent,
+)
 from custsync.api._gate import RateGate, parse_retry_after, shared_gate
 from custsync.api._resources import Addresses, Contacts, Customers, Ref
 from custsync.api._settings import ApiSettings, origin_of
@@ -137,10 +143,13 @@ class AsyncCustomerApi:
         a way to look (``find_existing`` is None), the error is raised at once, saying the outcome is unknown.
         """
         uncertain = False
+        settle = 0.0
         try:
             async for attempt in self._retrying(is_retryable):
                 with attempt:
                     if uncertain and find_existing is not None:
+                        await asyncio.sleep(settle)
+                        settle = 0.0
                         found = await find_existing()
                         if found is not None:
                             return self._recovered(url, key, found)
@@ -155,6 +164,8 @@ class AsyncCustomerApi:
                     except ApiError as exc:
                         if is_retryable(exc) and not was_not_sent(exc):
                             uncertain = True
+                            # a timed-out POST may still be running: give it a timeout's time to finish first
+                            settle = self.settings.timeout if may_still_run(exc) else 0.0
                             if find_existing is None:
                                 _mark_outcome_unknown(exc, why_unchecked)
                         raise

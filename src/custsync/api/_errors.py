@@ -65,6 +65,7 @@ def error_from_transport(exc: httpx.TransportError, *, method: str, path: str, k
         f"no answer ({type(exc).__name__})", method=method, path=path, key=key, hint=_HINTS[TransportError]
     )
     err.not_sent = isinstance(exc, NOT_SENT)  # type: ignore[attr-defined]
+    err.maybe_in_progress = isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout)  # type: ignore[attr-defined]
     return err
 
 
@@ -77,6 +78,11 @@ def is_retryable(exc: BaseException) -> bool:
 
 def was_not_sent(exc: BaseException) -> bool:
     return bool(getattr(exc, "not_sent", False))
+
+
+def may_still_run(exc: BaseException) -> bool:
+    """A timeout while waiting for the answer: the server may still be working on the request."""
+    return bool(getattr(exc, "maybe_in_progress", False))
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:
