@@ -58,7 +58,7 @@ class SubResource:
         table: str,
         spec: fields.Spec,
         keys: dict[str, query.Key],
-        render: Callable[[Row, str], Any],
+        render: Callable[[Row, str], str],
         self_path: str,
         order_keys: dict[str, query.Key] | None = None,
     ) -> None:
@@ -141,7 +141,7 @@ class _Api:
 
     async def view_customer(self, request: Request) -> Response:
         row = self._customer(request, "id")
-        return JSONResponse({"data": resources.render_customer(row, _base(request))})
+        return _json_text(f'{{"data":{resources.render_customer(row, _json_base(request))}}}')
 
     async def update_customer(self, request: Request) -> Response:
         payload = await _read_json(request)
@@ -189,7 +189,7 @@ class _Api:
     def sub_view(self, sub: SubResource) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
             row = self._sub(request, sub)
-            return JSONResponse({"data": sub.render(row, _base(request))})
+            return _json_text(f'{{"data":{sub.render(row, _json_base(request))}}}')
 
         return handler
 
@@ -240,19 +240,16 @@ class _Api:
         table: str,
         keys: dict[str, query.Key],
         order_keys: dict[str, query.Key] | None,
-        render: Callable[[Row, str], Any],
+        render: Callable[[Row, str], str],
         where: list[str],
         params: list[Any],
     ) -> Response:
         q = query.parse(request.query_params.multi_items(), keys, order_keys)
         total, rows = self.store.query(table, where + q.where, params + q.params, q.order, q.size, q.offset)
-        base = _base(request)
-        return JSONResponse(
-            {
-                "data": [render(row, base) for row in rows],
-                "extra": {"totalCount": total, "page": {"number": q.page, "size": q.size}},
-            }
-        )
+        base = _json_base(request)
+        data = ",".join(render(row, base) for row in rows)
+        extra = f'{{"totalCount":{total},"page":{{"number":{q.page},"size":{q.size}}}}}'
+        return _json_text(f'{{"data":[{data}],"extra":{extra}}}')
 
 
 def _noun(sub: SubResource) -> str:
@@ -261,6 +258,14 @@ def _noun(sub: SubResource) -> str:
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
+
+
+def _json_base(request: Request) -> str:
+    return resources.json_base(_base(request))
+
+
+def _json_text(text: str) -> Response:
+    return Response(text.encode(), media_type="application/json")
 
 
 def _path_id(request: Request, name: str) -> int:

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +59,19 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Row:
-    """One stored resource."""
+    """One stored resource; ``text`` is the document's JSON as stored (responses splice it in unparsed)."""
 
     id: int
     customer_id: int | None
     created_at: str
     updated_at: str
-    doc: dict[str, Any]
+    text: str
+
+    @cached_property
+    def doc(self) -> dict[str, Any]:
+        return json.loads(self.text)
 
 
 class Conflict(Exception):
@@ -129,14 +134,15 @@ class Store:
         doc = dict(doc)
         if doc.get("number") is None:
             doc["number"] = self._next_number(conn)
+        text = _dump(doc)
         try:
             cur = conn.execute(
                 "INSERT INTO customers (number, created_at, updated_at, doc) VALUES (?, ?, ?, ?)",
-                (doc["number"], stamp, stamp, _dump(doc)),
+                (doc["number"], stamp, stamp, text),
             )
         except sqlite3.IntegrityError:
             raise Conflict(f"A customer with number '{doc['number']}' already exists.") from None
-        return Row(int(cur.lastrowid or 0), None, stamp, stamp, doc)
+        return Row(int(cur.lastrowid or 0), None, stamp, stamp, text)
 
     def _next_number(self, conn: sqlite3.Connection) -> str:
         found = conn.execute("SELECT value FROM meta WHERE key = 'next_number'").fetchone()
@@ -180,20 +186,21 @@ class Store:
     def _insert_sub(
         self, conn: sqlite3.Connection, table: str, customer_id: int, doc: dict[str, Any], stamp: str
     ) -> Row:
+        text = _dump(doc)
         try:
             if table == "addresses":
                 cur = conn.execute(
                     "INSERT INTO addresses (customer_id, type, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?)",
-                    (customer_id, doc["type"], stamp, stamp, _dump(doc)),
+                    (customer_id, doc["type"], stamp, stamp, text),
                 )
             else:
                 cur = conn.execute(
                     "INSERT INTO contacts (customer_id, created_at, updated_at, doc) VALUES (?, ?, ?, ?)",
-                    (customer_id, stamp, stamp, _dump(doc)),
+                    (customer_id, stamp, stamp, text),
                 )
         except sqlite3.IntegrityError:
             raise Conflict(_one_per_kind(customer_id, doc)) from None
-        return Row(int(cur.lastrowid or 0), customer_id, stamp, stamp, doc)
+        return Row(int(cur.lastrowid or 0), customer_id, stamp, stamp, text)
 
     def update_sub(self, table: str, customer_id: int, item_id: int, doc: dict[str, Any]) -> bool:
         with self._transaction() as conn:
@@ -296,7 +303,7 @@ def _columns(table: str) -> str:
 
 
 def _row(found: tuple[Any, ...]) -> Row:
-    return Row(found[0], found[1], found[2], found[3], json.loads(found[4]))
+    return Row(found[0], found[1], found[2], found[3], found[4])
 
 
 def _dump(doc: dict[str, Any]) -> str:

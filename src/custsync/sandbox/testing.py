@@ -72,6 +72,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)  # connections made before uvicorn starts wait in the backlog instead of being refused
     except OSError:
         sock.close()
         raise
