@@ -160,3 +160,18 @@ def test_filtered_export_and_filter_mismatch(sandbox, tmp_path):
         assert read_snapshot(result.path).frames["customers"]["number"].tolist() == ["K1", "K3"]
         with pytest.raises(ConfigError, match="other filters"):
             export_snapshot(api, ExportOptions(out=tmp_path, incremental=True))
+
+
+def test_incremental_refuses_a_snapshot_of_another_api(sandbox_factory, tmp_path):
+    first, second = sandbox_factory(seed_customers=2, seed=1), sandbox_factory(seed_customers=2, seed=2)
+    with _api(first) as api:
+        export_snapshot(api, ExportOptions(out=tmp_path))
+    with _api(second) as api, pytest.raises(ConfigError, match="another API"):
+        export_snapshot(api, ExportOptions(out=tmp_path, incremental=True))
+
+
+def test_unwritable_out_is_a_clear_error(sandbox, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with _api(sandbox) as api, pytest.raises(ConfigError, match="cannot write the snapshot"):
+        export_snapshot(api, ExportOptions(out=blocker))

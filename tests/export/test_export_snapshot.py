@@ -167,3 +167,10 @@ def test_a_bad_csv_cell_is_named_by_file_line_and_column(tmp_path, frames):
     (path / "customers.csv").write_text(text, encoding="utf-8", newline="")
     with pytest.raises(InputError, match=r"customers\.csv:2: column financial\.creditLimit: '12x4\.5'"):
         snap.read_snapshot(path, verify=False)
+
+
+def test_latest_never_moves_backwards(tmp_path, frames):
+    later = snap.write_snapshot(tmp_path, frames, INFO, run_id="20261128T120000.000000Z-bbbbbb")
+    earlier = snap.write_snapshot(tmp_path, frames, INFO, run_id="20261128T110000.000000Z-aaaaaa")
+    assert snap.latest_snapshot(tmp_path) == later
+    assert snap.list_snapshots(tmp_path) == [earlier, later]

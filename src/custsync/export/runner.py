@@ -122,16 +122,22 @@ async def aexport_snapshot(
     if progress is not None:
         progress.stage("writing snapshot")
     run_id = new_run_id(started)
-    path = await asyncio.to_thread(
-        write_snapshot,
-        options.out,
-        frames,
-        info,
-        formats=options.formats,
-        dialect=csv_dialect(options.csv_dialect),
-        neutralise=options.neutralise_formulas,
-        run_id=run_id,
-    )
+    try:
+        path = await asyncio.to_thread(
+            write_snapshot,
+            options.out,
+            frames,
+            info,
+            formats=options.formats,
+            dialect=csv_dialect(options.csv_dialect),
+            neutralise=options.neutralise_formulas,
+            run_id=run_id,
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"{options.out}: cannot write the snapshot ({exc.strerror or exc})",
+            hint="check that --out is a writable directory with free space",
+        ) from None
     return ExportResult(
         path=path,
         run_id=run_id,
@@ -166,6 +172,11 @@ async def _incremental(
 ) -> tuple[dict[str, pd.DataFrame], SnapshotInfo, dict[str, int]]:
     previous = read_snapshot(previous_path)
     manifest = previous.manifest
+    if manifest.info.api_url.rstrip("/") != public_url(api.settings.url).rstrip("/"):
+        raise ConfigError(
+            f"the last snapshot {previous_path.name} in {options.out} is of another API ({manifest.info.api_url})",
+            hint="use a separate --out directory per API, or run a full export",
+        )
     wanted_filters = [_filter_json(f) for f in options.filters]
     if manifest.info.filters != wanted_filters:
         raise ConfigError(

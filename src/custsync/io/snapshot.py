@@ -422,8 +422,16 @@ def _file_name(entity: str, fmt: Format, formats: tuple[Format, ...]) -> str:
 
 
 def set_latest(out: Path, run_id: str) -> None:
-    """Point ``OUT/LATEST`` (authoritative text file) and ``OUT/latest`` (symlink, best effort) at ``run_id``."""
-    atomic_write_text(Path(out) / LATEST_FILE, run_id + "\n")
+    """Point ``OUT/LATEST`` (authoritative text file) and ``OUT/latest`` (symlink, best effort) at ``run_id``.
+
+    Never backwards: when two exports into one directory overlap, the one that started later stays latest.
+    """
+    pointer = Path(out) / LATEST_FILE
+    if pointer.is_file():
+        current = pointer.read_text(encoding="utf-8").strip()
+        if is_run_id(current) and current > run_id and (Path(out) / current / MANIFEST_NAME).is_file():
+            return
+    atomic_write_text(pointer, run_id + "\n")
     with contextlib.suppress(OSError):  # file systems without symlinks: the LATEST file is enough
         atomic_symlink(run_id, Path(out) / LATEST_LINK)
 
