@@ -58,6 +58,7 @@ def test_served_document_is_the_fuzzed_one(fuzzed_sandbox: SandboxServer) -> Non
     max_examples=MAX_EXAMPLES,
     deadline=None,
     derandomize=True,
+    database=None,  # no .hypothesis directory in the work tree
     suppress_health_check=list(HealthCheck),
 )
 def test_no_input_causes_a_server_error(case, fuzzed_sandbox: SandboxServer, session: requests.Session) -> None:
