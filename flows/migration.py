@@ -1,0 +1,102 @@
+"""The migration flow: a one-off load from a legacy ERP, rehearsed on a copy of the target before the real run.
+
+1. read, map and validate strictly: one invalid row and nothing is written anywhere;
+2. take a snapshot of the target (or use the one given) and start a sandbox seeded from it;
+3. rehearse: plan in ``insert`` mode against the sandbox and apply there; publish the rehearsal's report
+   (artifact ``custsync-migration-rehearsal-report``; its API line names the target the copy was taken from);
+4. stop here unless ``go_on=True``; then plan and apply against the real target and publish its report.
+
+Insert mode creates what the target lacks and never changes or deletes what it has, so a migration cannot
+overwrite data someone entered by hand in the meantime.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.states import Failed, State
+
+from custsync.errors import ValidationFailed
+from custsync.export import ExportOptions
+from custsync.reconcile import Mode, PlanOptions
+from custsync.source import enforce_policy
+from flows.artifacts import FlowOutcome
+from flows.connection import ApiTarget
+from flows.recorder import RunRecorder
+from flows.rehearsal import rehearsal_target
+from flows.tasks import apply_task, desired_frames, export_task, load_task, plan_task
+
+
+@flow(name="custsync-migration", log_prints=False, persist_result=False)
+def migration_flow(
+    sources: list[Path],
+    mapping: Path,
+    api: ApiTarget = ApiTarget(),
+    snapshot: Path | None = None,
+    go_on: bool = False,
+    work_dir: Path = Path(".custsync/migration"),
+    report_dir: Path = Path(".custsync/reports"),
+) -> FlowOutcome | State:
+    """Rehearse the migration of ``sources`` on a copy of the target; with ``go_on`` carry it out for real.
+
+    ``snapshot`` is a snapshot directory of the target (``custsync export``); without it the flow exports one
+    first into ``work_dir/snapshots``. The real run keeps its journal and state in ``work_dir/state``.
+    """
+    log = get_run_logger()
+    options = PlanOptions(mode=Mode.INSERT)
+    rehearsal = RunRecorder("migration-rehearsal", api_url=api.resolved_url(), sources=sources, mapping=mapping)
+    with rehearsal.stage("read, map, validate"):
+        load = load_task(sources, mapping)
+    rehearsal.validated(load)
+    try:
+        enforce_policy(load, "fail", None)
+    except ValidationFailed as exc:
+        outcome = rehearsal.publish(report_dir)
+        log.error("%s; report %s", exc.message, outcome.html)
+        return Failed(message=f"strict validation: {exc.message}")
+    desired = desired_frames(load, mapping)
+
+    if snapshot is None:
+        with rehearsal.stage("snapshot of the target"):
+            snapshot = export_task(api, ExportOptions(out=work_dir / "snapshots")).path
+    with (
+        rehearsal_target(snapshot, work_dir) as copy,
+        tempfile.TemporaryDirectory(prefix="rehearsal-state-", dir=work_dir) as state,
+    ):
+        with rehearsal.stage("fetch and plan"):
+            plan = plan_task(desired, copy, options, Path(state), sources)
+        rehearsal.planned(plan)
+        with rehearsal.stage("apply"):
+            result, calls = apply_task(plan, copy, Path(state))
+        rehearsal.applied(result, calls)
+    rehearsed = rehearsal.publish(report_dir)
+    failed = rehearsed.report.results.failed if rehearsed.report.results else 0
+    if failed:
+        log.error("rehearsal: %d operations failed; the target was not touched; report %s", failed, rehearsed.html)
+        return Failed(message=f"rehearsal: {failed} operations failed; the target was not touched")
+    if not go_on:
+        log.info(
+            "rehearsal on a copy of %s succeeded (%d writes); run again with go_on=True to migrate; report %s",
+            api.resolved_url(),
+            plan.operations,
+            rehearsed.html,
+        )
+        return rehearsed
+
+    real = RunRecorder("migration", api_url=api.resolved_url(), sources=sources, mapping=mapping)
+    real.validated(load)
+    with real.stage("fetch and plan"):
+        plan = plan_task(desired, api, options, work_dir / "state", sources)
+    real.planned(plan)
+    with real.stage("apply"):
+        result, calls = apply_task(plan, api, work_dir / "state")
+    real.applied(result, calls)
+    outcome = real.publish(report_dir)
+    failed = outcome.report.results.failed if outcome.report.results else 0
+    if failed:
+        log.error("%d operations failed; report %s", failed, outcome.html)
+        return Failed(message=f"{failed} operations failed: see the custsync-migration-report artifact")
+    log.info("migrated: %d writes; report %s", plan.operations, outcome.html)
+    return outcome
