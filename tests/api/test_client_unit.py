@@ -397,3 +397,20 @@ def test_a_timed_out_post_gets_a_timeouts_time_before_the_lookup() -> None:
     assert [c["id"] for c in fake.all("contacts")] == [kid]
     assert elapsed >= 0.3
     assert api.stats.recovered_creates == 1
+
+
+def test_bad_page_size_and_malformed_list_answers_are_clear_errors() -> None:
+    import httpx
+
+    from custsync.errors import ApiError
+
+    with pytest.raises(ValueError, match="page_size"):
+        run(FakeApi(), lambda api: api.customers.all(page_size=100))
+
+    async def main() -> None:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200, json=["not", "an", "envelope"]))
+        async with AsyncCustomerApi(settings(), transport=transport) as api:
+            await api.customers.all()
+
+    with pytest.raises(ApiError, match="the list answer is not"):
+        asyncio.run(main())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from custsync.api._query import Filter, Order, encode_query
+from custsync.errors import ApiError
 
 if TYPE_CHECKING:
     from custsync.api._client import AsyncCustomerApi
@@ -86,12 +87,21 @@ class Resource:
         self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
     ) -> AsyncIterator[Page]:
         """Stream the pages of a list call, fetching the next only when the previous is consumed."""
+        if not 1 <= page_size <= PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {PAGE_SIZE}, got {page_size}")
         number = 1
         seen = 0
         while True:
             params = encode_query(filters, order, page_number=number, page_size=page_size)
             response = await self.api.send("GET", self.collection_url, resource=self.spec.name, params=params)
             body = response.json()
+            if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
+                raise ApiError(
+                    "the list answer is not {data: [...], extra: {...}}",
+                    method="GET",
+                    path=response.request.url.path,
+                    status=response.status_code,
+                )
             items = list(body.get("data") or [])
             total = (body.get("extra") or {}).get("totalCount")
             yield Page(number=number, size=page_size, items=items, total=total)
