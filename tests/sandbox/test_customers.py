@@ -148,6 +148,7 @@ def test_duplicate_number_is_a_409_conflict_on_create_and_patch(sandbox) -> None
         ({"type": "person", "firstname": "Max"}, {"lastname": ["This value should not be blank."]}),
         ({"type": "company"}, {"name": ["This value should not be blank."]}),
         ({"name": "X"}, {"customerType": ["This value should not be blank."]}),
+        ({"type": None, "name": "X"}, {"type": ["This value should not be blank."]}),
         ({"type": "robot", "name": "X"}, {"type": ["The value you selected is not a valid choice (person, company)."]}),
         (
             {**COMPANY, "contact": {"email": "nope"}},

@@ -24,7 +24,8 @@ def customer_document(payload: Any, existing: dict[str, Any] | None) -> dict[str
     """
     payload = _object(payload)
     violations: dict[str, Any] = {}
-    if "type" in payload:
+    sent_type = "type" in payload
+    if sent_type:
         kind = payload.pop("type")
         if "customerType" in payload and payload["customerType"] != kind:
             violations["type"] = ["'type' and 'customerType' disagree; send one of them."]
@@ -48,7 +49,7 @@ def customer_document(payload: Any, existing: dict[str, Any] | None) -> dict[str
     required = fields.missing_required(fields.CUSTOMER, doc)
     if existing is None and doc["number"] is None:
         required.pop("number", None)
-    if "customerType" in required and "type" in payload:
+    if "customerType" in required and sent_type:
         required["type"] = required.pop("customerType")
     if doc["customerType"] == "person":
         for name in ("firstname", "lastname"):
