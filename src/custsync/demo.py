@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,16 @@ EDITS: dict[str, dict[str, str]] = {
 number, and one gains a second contact person: the second sync must plan exactly these operations."""
 
 
+@dataclass(frozen=True)
+class DemoResult:
+    snapshot: Path
+    reports: tuple[tuple[str, Path], ...]
+    """(what, HTML file) per flow run, in order."""
+    snapshot_valid: bool
+    runs: tuple[Any, ...] = ()
+    """The :class:`custsync.report.RunReport` of each flow run, in order."""
+
+
 def main() -> int:
     for name, value in DEMO_ENV.items():
         os.environ.setdefault(name, value)
@@ -66,29 +77,34 @@ def main() -> int:
 
     import flows  # noqa: F401  (sets Prefect's quiet, offline defaults before prefect is imported)
 
-    console = Console(stderr=False, highlight=False)
+    console = Console(highlight=False)
     started = time.perf_counter()
     prefect_ready = _start_prefect_in_background()
     from custsync.errors import CustsyncError
 
     try:
-        outcomes = _run(console, prefect_ready)
+        result = run_demo(console, prefect_ready=prefect_ready)
     except CustsyncError as exc:
         console.print(f"[bold red]demo failed:[/] {exc.message}")
         if exc.hint:
             console.print(f"[yellow]hint:[/] {exc.hint}")
         return 1
-    elapsed = time.perf_counter() - started
     console.rule("[bold]done")
-    snapshot, reports = outcomes
-    console.print(f"snapshot:     [bold]{snapshot}[/]")
-    for label, path in reports:
-        console.print(f"{label + ':':<13} [bold]{path}[/]")
-    console.print(f"finished in {elapsed:.1f} s; the sandbox is stopped")
-    return 0
+    console.print(f"snapshot:      [bold]{result.snapshot}[/]")
+    for label, path in result.reports:
+        console.print(f"{label + ':':<14} [bold]{path}[/]")
+    console.print(f"finished in {time.perf_counter() - started:.1f} s; the sandbox is stopped")
+    return 0 if result.snapshot_valid else 1
 
 
-def _run(console: Any, prefect_ready: Callable[[], None]) -> tuple[Path, list[tuple[str, Path]]]:
+def run_demo(
+    console: Any,
+    *,
+    snapshots: Path = SNAPSHOTS,
+    reports: Path = REPORTS,
+    prefect_ready: Callable[[], None] = lambda: None,
+) -> DemoResult:
+    """The demo's steps; ``snapshots`` and ``reports`` are where the export and the HTML reports go."""
     from flows.connection import ApiTarget
     from flows.export import export_flow
     from flows.sync import sync_flow
@@ -100,7 +116,8 @@ def _run(console: Any, prefect_ready: Callable[[], None]) -> tuple[Path, list[tu
         os.environ[TOKEN_ENV] = box.token
         api = ApiTarget(url=box.url, token_env=TOKEN_ENV, requests_per_minute=60_000, concurrency=8)
         source = Path(tmp) / "legacy_erp"
-        shutil.copytree(SAMPLE, source, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        shutil.copytree(REPO_ROOT / SAMPLE, source, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        mapping = REPO_ROOT / MAPPING
         state = Path(tmp) / "state"
         console.rule("[bold]custsync demo")
         console.print(f"sandbox API on {box.url} (SQLite in {tmp}); source: a copy of {SAMPLE}/")
@@ -108,18 +125,18 @@ def _run(console: Any, prefect_ready: Callable[[], None]) -> tuple[Path, list[tu
         prefect_ready()
 
         console.rule("[bold]1. sync the legacy ERP export into the empty API")
-        first = sync_flow([source], MAPPING, api=api, state_dir=state, report_dir=REPORTS, on_invalid="skip")
+        first = sync_flow([source], mapping, api=api, state_dir=state, report_dir=reports, on_invalid="skip")
         _show(console, first.report)
 
         console.rule("[bold]2. change a few records in the source, sync again")
         for number, changes in EDITS.items():
             console.print(f"  {number}: " + ", ".join(f"{column} -> {value!r}" for column, value in changes.items()))
         edit_legacy_csv(next(source.glob("*.csv")), EDITS)
-        second = sync_flow([source], MAPPING, api=api, state_dir=state, report_dir=REPORTS, on_invalid="skip")
+        second = sync_flow([source], mapping, api=api, state_dir=state, report_dir=reports, on_invalid="skip")
         _show(console, second.report)
 
         console.rule("[bold]3. export a snapshot of the API")
-        exported = export_flow(out=SNAPSHOTS, format="both", api=api, report_dir=REPORTS)
+        exported = export_flow(out=snapshots, format="both", api=api, report_dir=reports)
         assert exported.report.export is not None
         snapshot = Path(exported.report.export.path)
         # the Parquet files are the canonical round-trip format (the CSV files next to them are for people)
@@ -127,8 +144,14 @@ def _run(console: Any, prefect_ready: Callable[[], None]) -> tuple[Path, list[tu
         rows = ", ".join(f"{c['rows']} {name}" for name, c in check.counts.items())
         verdict = "valid" if check.ok else f"{len(check.failures)} failures"
         console.print(f"  snapshot {snapshot.name}: {rows}; read back as a canonical source: {verdict}")
-        reports = [("sync report", first.html), ("sync report", second.html), ("export report", exported.html)]
-        return snapshot.resolve(), [(label, path.resolve()) for label, path in reports]
+        os.environ.pop(TOKEN_ENV, None)
+        runs = (("sync report", first.html), ("sync report", second.html), ("export report", exported.html))
+        return DemoResult(
+            snapshot.resolve(),
+            tuple((label, path.resolve()) for label, path in runs),
+            check.ok,
+            (first.report, second.report, exported.report),
+        )
 
 
 def _show(console: Any, report: Any) -> None:
