@@ -47,9 +47,9 @@ def _plan_counts(server, source: str, state_dir) -> dict:
     ids=["parquet+csv", "plain-csv"],
 )
 def test_round_trip_plans_zero_operations(sandbox_factory, tmp_path, args):
-    server = sandbox_factory(seed_customers=25, seed=11)
+    server = sandbox_factory(seed_customers=12, seed=11)
     summary = _export(server, tmp_path / "out", *args)
-    assert summary["rows"]["customers"] == 25
+    assert summary["rows"]["customers"] == 12
     plan = _plan_counts(server, summary["snapshot"], tmp_path / "state")
     for entity in ("customers", "addresses", "contacts"):
         counts = plan[entity]
@@ -58,7 +58,7 @@ def test_round_trip_plans_zero_operations(sandbox_factory, tmp_path, args):
 
 
 def test_neutralised_csv_read_back_with_read_snapshot_plans_zero_operations(sandbox_factory, tmp_path):
-    server = sandbox_factory(seed_customers=15, seed=4)
+    server = sandbox_factory(seed_customers=10, seed=4)
     summary = _export(server, tmp_path / "out", "--format", "csv")  # neutralised: phones start with +
     frames = read_snapshot(summary["snapshot"]).frames
 
@@ -69,7 +69,7 @@ def test_neutralised_csv_read_back_with_read_snapshot_plans_zero_operations(sand
 
     result = asyncio.run(plan())
     assert result.operations == 0, result.counts()
-    assert result.counts()["customers"]["unchanged"] == 15
+    assert result.counts()["customers"]["unchanged"] == 10
 
 
 def test_json_summary_and_excel_de(sandbox_factory, tmp_path):
