@@ -136,7 +136,8 @@ class _Bar:
 
 
 def _print_summary(result: ExportResult) -> None:
-    table = Table(title=f"snapshot {result.run_id} ({result.mode})", title_justify="left")
+    console.print(f"[bold]snapshot {result.run_id}[/] ({result.mode})", highlight=False)
+    table = Table()
     table.add_column("entity")
     table.add_column("rows", justify="right")
     for name, rows in result.rows.items():
