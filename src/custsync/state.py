@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +30,7 @@ CREATE TABLE IF NOT EXISTS customers (
     id TEXT,
     addresses_hash INTEGER,
     contacts_hash INTEGER,
-    updated_at TEXT,
+    updated_at INTEGER,
     PRIMARY KEY (api, number)
 );
 CREATE TABLE IF NOT EXISTS match_keys (
@@ -42,15 +41,6 @@ CREATE TABLE IF NOT EXISTS match_keys (
     PRIMARY KEY (api, customer_number, match_key)
 );
 """
-
-
-@dataclass(frozen=True)
-class CustomerState:
-    number: str
-    id: str | None
-    addresses_hash: int | None
-    contacts_hash: int | None
-    updated_at: str | None
 
 
 class StateStore:
@@ -78,7 +68,8 @@ class StateStore:
         self._db.close()
 
     def customers(self) -> pd.DataFrame:
-        """Columns ``number``, ``id``, ``addresses_hash``, ``contacts_hash``, ``updated_at`` (text/Int64)."""
+        """Columns ``number``, ``id`` (text), ``addresses_hash``, ``contacts_hash`` and ``updated_at``
+        (Int64; ``updated_at`` in microseconds since 1970)."""
         frame = pd.read_sql_query(
             "SELECT number, id, addresses_hash, contacts_hash, updated_at FROM customers WHERE api = ?",
             self._db,
@@ -90,7 +81,7 @@ class StateStore:
                 "id": "string",
                 "addresses_hash": "Int64",
                 "contacts_hash": "Int64",
-                "updated_at": "string",
+                "updated_at": "Int64",
             }
         )
 
@@ -104,13 +95,16 @@ class StateStore:
         )
         return frame.astype("string")
 
-    def record_customers(self, rows: Iterable[CustomerState]) -> None:
-        """Remember customers as synced (replacing what was known about them)."""
+    def record_customers(self, frame: pd.DataFrame) -> None:
+        """Remember customers as synced (replacing what was known about them); ``frame`` has the columns of
+        :meth:`customers`."""
+        rows = frame[["number", "id", "addresses_hash", "contacts_hash", "updated_at"]].astype(object)
+        rows = rows.where(frame[rows.columns].notna().to_numpy(), None)
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO customers (api, number, id, addresses_hash, contacts_hash, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(self.api, r.number, r.id, r.addresses_hash, r.contacts_hash, r.updated_at) for r in rows],
+                ((self.api, *row) for row in rows.itertuples(index=False, name=None)),
             )
 
     def forget_customers(self, numbers: Iterable[str]) -> None:

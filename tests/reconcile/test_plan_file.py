@@ -11,7 +11,7 @@ import pytest
 from custsync.apply.journal import DONE, SENT, Journal
 from custsync.errors import PlanError
 from custsync.reconcile import Plan, plan_sync
-from custsync.state import CustomerState, StateStore
+from custsync.state import StateStore
 
 from .data import desired_frames
 
@@ -40,14 +40,18 @@ def test_unreadable_plan_files_are_clear_errors(tmp_path):
 
 def test_state_store_is_per_api(tmp_path):
     with StateStore.open(tmp_path, "http://a.test") as a:
-        a.record_customers([CustomerState("1", "10", 5, None, "t")])
+        a.record_customers(
+            pd.DataFrame(
+                {"number": ["1"], "id": ["10"], "addresses_hash": [5], "contacts_hash": [None], "updated_at": [123]}
+            )
+        )
         a.remember_match_keys([("1", "L1", "99")])
     with StateStore.open(tmp_path, "http://b.test") as b:
         assert b.customers().empty and b.match_keys().empty
     with StateStore.open(tmp_path, "http://a.test/") as a:
         row = a.customers().iloc[0]
-        assert (row["number"], row["id"], row["addresses_hash"], row["updated_at"]) == ("1", "10", 5, "t")
-        assert row["contacts_hash"] is None or row["contacts_hash"] is pd.NA
+        assert (row["number"], row["id"], row["addresses_hash"], row["updated_at"]) == ("1", "10", 5, 123)
+        assert row["contacts_hash"] is pd.NA
         a.forget_customers(["1"])
         assert a.customers().empty
         assert a.match_keys()["id"].tolist() == ["99"]

@@ -1,21 +1,23 @@
 """After an apply: tell the state store what is now in sync, so the next run can skip it.
 
 Customers with a failed operation (their own or one of their addresses/contacts) are forgotten — their next
-run fetches them again. The ``updatedAt`` of every customer this run wrote to is re-read (one list call per
-50), because the writes moved it; for the others the value the plan saw still holds.
+run lists them again. The ``updatedAt`` of every customer this run wrote to is re-read (one list call per
+50), because the writes moved it; for the others the value the plan saw still holds. Column-wise throughout:
+a million customers are a few vectorised steps, not a million Python objects.
 """
 
 from __future__ import annotations
 
+import pandas as pd
+
 from custsync.apply.executor import ApplyReport
-from custsync.reconcile.plan import Plan
+from custsync.reconcile.plan import SYNCED_COLUMNS, Plan
 from custsync.reconcile.remote import Remote
-from custsync.reconcile.values import plain
-from custsync.state import CustomerState, StateStore
+from custsync.reconcile.values import epoch_us, member
+from custsync.state import StateStore
 
 
 async def remember(plan: Plan, report: ApplyReport, remote: Remote, state: StateStore) -> None:
-    created = {k.split(":", 1)[1]: v for k, v in report.created_ids.items() if k.startswith("customers:")}
     state.remember_match_keys(
         [
             (c.customer_number, c.match_key, report.created_ids[f"addresses:{c.key}"])
@@ -24,20 +26,18 @@ async def remember(plan: Plan, report: ApplyReport, remote: Remote, state: State
         ]
         + [(cn, mk, aid) for cn, mk, aid in plan.match_keys]
     )
-    deleted = {d.customer_number for d in plan.customers.deletes}
-    ids = {s.number: s.id or created.get(s.number) for s in plan.synced}
-    touched = [ids[n] for n in report.touched_customers if ids.get(n)]
-    seen: dict[str, str | None] = {}
-    if touched:
-        frame = await remote.customers_where("id", sorted(set(touched)))
-        seen = dict(zip(frame["id"].astype("string"), frame["updatedAt"].map(plain), strict=True))
-    keep, forget = [], set(deleted) | set(report.failed_customers)
-    for s in plan.synced:
-        customer_id = ids.get(s.number)
-        if s.number in forget or customer_id is None:
-            forget.add(s.number)
-            continue
-        updated_at = seen.get(customer_id, s.updated_at) if s.number in report.touched_customers else s.updated_at
-        keep.append(CustomerState(s.number, customer_id, s.addresses_hash, s.contacts_hash, updated_at))
-    state.forget_customers(sorted(forget))
-    state.record_customers(keep)
+    synced = pd.DataFrame({c: plan.synced.get(c, []) for c in SYNCED_COLUMNS}).astype(
+        {"number": "string", "id": "string", "addresses_hash": "Int64", "contacts_hash": "Int64", "updated_at": "Int64"}
+    )
+    created = {k.split(":", 1)[1]: v for k, v in report.created_ids.items() if k.startswith("customers:")}
+    if created:
+        synced["id"] = synced["id"].fillna(synced["number"].map(created).astype("string"))
+    forget = member(synced["number"], {d.customer_number for d in plan.customers.deletes} | report.failed_customers)
+    forget |= synced["id"].isna().to_numpy()
+    touched = member(synced["number"], report.touched_customers) & ~forget
+    if touched.any():
+        fresh = await remote.customers_where("id", synced["id"][touched].tolist())
+        seen = pd.Series(epoch_us(fresh["updatedAt"]).to_numpy(), index=fresh["id"].astype("string").to_numpy())
+        synced.loc[touched, "updated_at"] = synced["id"][touched].map(seen).astype("Int64")
+    state.forget_customers(synced["number"][forget].tolist())
+    state.record_customers(synced[~forget])

@@ -11,12 +11,13 @@ from custsync.reconcile.build import PROVIDED_ATTR, Current, PlanOptions, build_
 from custsync.reconcile.diff import EntityDiff, diff_entity
 from custsync.reconcile.modes import Mode, Scope, delete_limit
 from custsync.reconcile.normalise import normalise_column, normalise_frame
-from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, SyncedState, Update
+from custsync.reconcile.plan import SYNCED_COLUMNS, Create, Delete, EntityPlan, Plan, PlanMeta, Update
 from custsync.reconcile.planner import plan_sync
 from custsync.reconcile.remote import Remote
 
 __all__ = [
     "PROVIDED_ATTR",
+    "SYNCED_COLUMNS",
     "Create",
     "Current",
     "Delete",
@@ -28,7 +29,6 @@ __all__ = [
     "PlanOptions",
     "Remote",
     "Scope",
-    "SyncedState",
     "Update",
     "build_plan",
     "delete_limit",

@@ -21,8 +21,8 @@ from custsync.reconcile.diff import EntityDiff, diff_entity
 from custsync.reconcile.keys import address_keys, contact_keys, customer_keys, customer_numbers
 from custsync.reconcile.modes import Mode, Scope, delete_limit
 from custsync.reconcile.normalise import normalise_frame
-from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, SyncedState, Update
-from custsync.reconcile.values import plain, records
+from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, Update
+from custsync.reconcile.values import as_set, epoch_us, member, plain, records, to_list
 
 PROVIDED_ATTR = "custsync.provided_columns"
 """``frame.attrs`` entry the input layer may set: the canonical columns its mapping fills.
@@ -126,7 +126,7 @@ def build_plan(
         match_keys += paired
     plan = Plan(meta=meta, customers=plans["customers"], addresses=plans["addresses"], contacts=plans["contacts"])
     plan.match_keys = match_keys
-    plan.synced = _synced(desired, api_customers, ids, fingerprints or {}, skipped_parents)
+    plan.synced = _synced(desired, api_customers, fingerprints or {}, skipped_parents)
     return plan
 
 
@@ -180,7 +180,7 @@ def _plan_customers(
             for k, r in zip(missing.index, records(missing[["id", "updatedAt"]]), strict=True)
         ]
         _check_deletes("customers", len(plan.deletes), int(in_scope.sum()), options)
-    desired_numbers = set(customer_numbers(frame["number"]).dropna())
+    desired_numbers = as_set(customer_numbers(frame["number"]))
     new_numbers = {c.customer_number for c in plan.creates}
     return plan, desired_numbers, new_numbers
 
@@ -210,15 +210,16 @@ def _plan_children(
     ``[number, matchKey, id]`` of delivery addresses paired with a match key."""
     plan = EntityPlan(entity.name)
     parents = customer_numbers(desired["customerNumber"])
-    existing = parents.isin(set(ids.index)).to_numpy()
-    compared = (parents.isin(fetched).to_numpy() & existing) | parents.isin(new_numbers).to_numpy()
-    orphans = ~existing & ~parents.isin(new_numbers).to_numpy()
+    existing = member(parents, ids.index)
+    new = member(parents, new_numbers)
+    compared = (member(parents, fetched) & existing) | new
+    orphans = ~existing & ~new
     plan.unchanged = int((existing & ~compared).sum())
     plan.skipped = int(orphans.sum())
-    skipped_parents = set(parents[orphans].dropna())
+    skipped_parents = as_set(parents[orphans])
 
     want = desired[compared]
-    have = current[customer_numbers(current["customerNumber"]).isin(fetched).to_numpy()]
+    have = current[member(customer_numbers(current["customerNumber"]), fetched)]
     if entity is ADDRESSES:
         d_keys, c_keys = address_keys(want, have, memory)
     else:
@@ -243,12 +244,12 @@ def _plan_children(
             )
     else:
         plan.skipped += len(diff.create)
-        skipped_parents |= set(customer_numbers(diff.create["customerNumber"]).dropna())
+        skipped_parents |= as_set(customer_numbers(diff.create["customerNumber"]))
     if options.mode.updates:
         plan.updates = _updates(diff, parent_ids=ids)
     else:
         plan.skipped += len(diff.update_desired)
-        skipped_parents |= set(customer_numbers(diff.update_desired["customerNumber"]).dropna())
+        skipped_parents |= as_set(customer_numbers(diff.update_desired["customerNumber"]))
     if options.mode.deletes:
         plan.deletes, in_scope = _child_deletes(entity, diff, have, want, desired_numbers, api_customers, ids, options)
         _check_deletes(entity.name, len(plan.deletes), in_scope, options)
@@ -285,10 +286,10 @@ def _child_deletes(
     dropped is deleted whole, its sub-resources with it) and that are inside the scope."""
     assert options.scope is not None
     scoped = api_customers[options.scope.contains(api_customers).to_numpy()]
-    scoped_numbers = set(customer_numbers(scoped["number"]).dropna())
+    scoped_numbers = as_set(customer_numbers(scoped["number"]))
     missing = diff.missing
     owners = customer_numbers(missing["customerNumber"])
-    missing = missing[(owners.isin(scoped_numbers) & owners.isin(desired_numbers)).to_numpy()]
+    missing = missing[member(owners, scoped_numbers) & member(owners, desired_numbers)]
     deletes = [
         Delete(
             key=str(k),
@@ -300,8 +301,8 @@ def _child_deletes(
         for k, r in zip(missing.index, records(missing[["id", "customerNumber", "updatedAt"]]), strict=True)
     ]
     in_scope = max(
-        int(customer_numbers(have["customerNumber"]).isin(scoped_numbers).sum()),
-        int(customer_numbers(want["customerNumber"]).isin(scoped_numbers).sum()),
+        int(member(customer_numbers(have["customerNumber"]), scoped_numbers).sum()),
+        int(member(customer_numbers(want["customerNumber"]), scoped_numbers).sum()),
     )
     return deletes, in_scope
 
@@ -377,32 +378,28 @@ def _check_deletes(entity: str, planned: int, in_scope: int, options: PlanOption
 def _synced(
     desired: Mapping[str, pd.DataFrame | None],
     api: pd.DataFrame,
-    ids: pd.Series,
     fingerprints: Mapping[str, pd.Series],
     skipped: Mapping[str, set[str]],
-) -> list[SyncedState]:
-    """What to remember per desired customer once everything applied (fingerprints ``None`` where skipped)."""
-    numbers: set[str] = set()
+) -> dict[str, list[object]]:
+    """What to remember per desired customer once everything applied (fingerprints ``None`` where skipped),
+    computed column-wise."""
+    parts = []
     for frame in desired.values():
         if frame is not None and not frame.empty:
-            column = "number" if "number" in frame.columns else "customerNumber"
-            numbers |= set(customer_numbers(frame[column]).dropna())
-    seen = pd.Series(
-        api["updatedAt"].map(plain).to_numpy(dtype=object), index=customer_numbers(api["number"]).to_numpy()
+            parts.append(customer_numbers(frame["number" if "number" in frame.columns else "customerNumber"]))
+    numbers = pd.Index(pd.concat(parts).dropna().unique() if parts else [], dtype="string").sort_values()
+    by_number = pd.DataFrame(
+        {"id": api["id"].astype("string").to_numpy(), "updated_at": epoch_us(api["updatedAt"]).to_numpy()},
+        index=customer_numbers(api["number"]).to_numpy(),
     )
-
-    def value(entity: str, number: str) -> int | None:
-        if entity not in fingerprints or number in skipped.get(entity, set()):
-            return None
-        return int(fingerprints[entity].get(number, 0))
-
-    return [
-        SyncedState(
-            number=n,
-            addresses_hash=value("addresses", n),
-            contacts_hash=value("contacts", n),
-            id=plain(ids.get(n)),
-            updated_at=seen.get(n),
-        )
-        for n in sorted(numbers)
-    ]
+    by_number = by_number[~by_number.index.duplicated()].reindex(numbers)
+    columns: dict[str, list[object]] = {"number": numbers.tolist(), "id": to_list(by_number["id"])}
+    for entity in ("addresses", "contacts"):
+        if entity not in fingerprints:
+            columns[f"{entity}_hash"] = [None] * len(numbers)
+            continue
+        values = fingerprints[entity].reindex(numbers).fillna(0).astype("Int64")
+        values = values.mask(member(pd.Series(numbers), skipped.get(entity, set())))
+        columns[f"{entity}_hash"] = to_list(values)
+    columns["updated_at"] = to_list(by_number["updated_at"])
+    return columns

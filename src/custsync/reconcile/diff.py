@@ -54,8 +54,9 @@ def diff_entity(
     counts as changed (the API derives a person's ``name``, so it is not compared for persons).
     """
     _refuse_missing_keys(entity, desired, desired_keys)
-    d = desired.set_axis(pd.Index(desired_keys.to_numpy(), name="key"))
-    c = current.set_axis(pd.Index(current_keys.to_numpy(), name="key"))
+    # object indexes: hash-table joins (an Arrow-string index's isin converts values one by one in Python)
+    d = desired.set_axis(pd.Index(desired_keys.to_numpy(dtype=object, na_value=None), dtype=object, name="key"))
+    c = current.set_axis(pd.Index(current_keys.to_numpy(dtype=object, na_value=None), dtype=object, name="key"))
     ignored = {col: mask.set_axis(d.index) for col, mask in (ignore or {}).items()}
 
     matched = d.index.isin(c.index)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from custsync.reconcile.normalise import normalise_key_text
+from custsync.reconcile.values import member
 
 SEP = "\x1f"
 """Unit separator between key parts: never part of real data, so ``("a b", "c")`` and ``("a", "b c")`` differ."""
@@ -58,10 +59,10 @@ def address_keys(
 
     if memory is not None and len(memory) and "matchKey" in desired.columns:
         remembered = _remembered_ids(desired, memory)
-        live = remembered.isin(set(current["id"].dropna())) & d_delivery
+        live = member(remembered, current["id"].dropna()) & d_delivery
         if live.any():
             d_keys[live] = d_base[live] + SEP + "id:" + remembered[live]
-            by_id = current["id"].isin(set(remembered[live])) & c_delivery
+            by_id = member(current["id"], remembered[live]) & c_delivery
             c_keys[by_id] = c_base[by_id] + SEP + "id:" + current["id"][by_id].astype("string")
     return _dedupe(d_keys), _dedupe(c_keys)
 

@@ -28,7 +28,7 @@ from custsync.reconcile.keys import customer_numbers
 from custsync.reconcile.modes import Mode, check_mirror_options
 from custsync.reconcile.plan import Plan, PlanMeta
 from custsync.reconcile.remote import Remote
-from custsync.reconcile.values import plain
+from custsync.reconcile.values import epoch_us, member
 from custsync.state import StateStore
 
 
@@ -103,18 +103,18 @@ def _parents_to_fetch(
     options: PlanOptions,
 ) -> dict[str, str]:
     """``{customer id: number}`` of the existing source customers whose ``entity`` must be listed."""
-    numbers: set[str] = set(fingerprints.index)
+    numbers = [fingerprints.index.to_series()]
     customers = desired.get("customers")
     if customers is not None:
-        numbers |= set(customer_numbers(customers["number"]).dropna())
+        numbers.append(customer_numbers(customers["number"]))
     api = pd.DataFrame(
         {
             "number": customer_numbers(api_customers["number"]),
             "id": api_customers["id"].astype("string"),
-            "updatedAt": api_customers["updatedAt"].map(plain).astype("string"),
+            "updatedAt": epoch_us(api_customers["updatedAt"]),
         }
     )
-    api = api[api["number"].isin(numbers).to_numpy()]
+    api = api[member(api["number"], pd.concat(numbers).dropna().unique())]
     if options.full or remembered is None or remembered.empty:
         return dict(zip(api["id"], api["number"], strict=True))
     hash_column = f"{entity.name}_hash"

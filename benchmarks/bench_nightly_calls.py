@@ -1,0 +1,143 @@
+"""Calls spent by a nightly sync of N customers (default 10,000) with 1% of them changed, against the budget.
+
+Budget (issue 6): ceil(N / 50) list calls for the customers + 3 calls per changed customer + the writes.
+
+Setup (not counted): a sandbox seeded with N generated customers (with addresses and contacts); their current
+state is fetched once and taken as the source; night 0 syncs it (zero operations, fills the state store).
+Night 1 changes 1% of the customers in the source — a customer field, an address street or a new contact
+person, in turn — and runs ``plan_sync`` + ``apply_plan`` with a fresh client whose calls are counted.
+
+    .venv/bin/python benchmarks/bench_nightly_calls.py            # 10,000 customers
+    .venv/bin/python benchmarks/bench_nightly_calls.py --quick    # 1,000 customers
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from custsync.api import ApiSettings, AsyncCustomerApi
+from custsync.api.fetch import afetch_customers, afetch_subresources
+from custsync.apply import apply_plan
+from custsync.model import ENTITIES
+from custsync.reconcile import Current, PlanMeta, PlanOptions, build_plan, plan_sync
+from custsync.reconcile.api_remote import ApiRemote
+from custsync.reconcile.build import compared_columns, provided_columns
+from custsync.reconcile.fingerprint import subrow_fingerprints
+from custsync.sandbox.testing import run_sandbox
+from custsync.state import StateStore
+
+CHANGED_SHARE = 0.01
+
+
+def settings(server) -> ApiSettings:
+    return ApiSettings(url=server.url, token=server.token, requests_per_minute=1_000_000, concurrency=16)
+
+
+async def snapshot(server) -> dict[str, pd.DataFrame]:
+    async with AsyncCustomerApi(settings(server)) as api:
+        customers = await afetch_customers(api)
+        children = await afetch_subresources(api, customers[["id", "number"]])
+    return {"customers": customers, **children}
+
+
+async def night_zero(server, desired: dict[str, pd.DataFrame], state_dir: Path) -> None:
+    """The sync that produced the state store: the fetched state is the source, so it plans nothing."""
+    async with AsyncCustomerApi(settings(server)) as api:
+        remote = ApiRemote(api)
+        current = Current(
+            customers=desired["customers"],
+            children={e: desired[e] for e in ("addresses", "contacts")},
+            fetched={e: set(desired["customers"]["number"]) for e in ("addresses", "contacts")},
+        )
+        fingerprints = {
+            e: subrow_fingerprints(
+                ENTITIES[e], desired[e], compared_columns(ENTITIES[e], provided_columns(ENTITIES[e], desired[e]))
+            )
+            for e in ("addresses", "contacts")
+        }
+        meta = PlanMeta(api_url=remote.base_url, created_at="night 0", mode="upsert", scope=None, full=True)
+        plan = build_plan(desired, current, options=PlanOptions(), meta=meta, fingerprints=fingerprints)
+        assert plan.operations == 0, f"a fetched snapshot must plan zero operations, got {plan.counts()}"
+        await apply_plan(plan, remote, state_dir=state_dir)
+
+
+def change_one_percent(desired: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], int, dict[str, int]]:
+    source = {name: frame.drop(columns=["id", "createdAt", "updatedAt"]).copy() for name, frame in desired.items()}
+    numbers = source["customers"]["number"].tolist()
+    step = round(1 / CHANGED_SHARE)
+    changed = numbers[::step]
+    kinds = {"customer field": 0, "address street": 0, "new contact": 0}
+    new_contacts = []
+    for i, number in enumerate(changed):
+        if i % 3 == 0:
+            rows = source["customers"]["number"] == number
+            source["customers"].loc[rows, "contact.phone"] = f"+49 30 {i:07d}"
+            kinds["customer field"] += 1
+        elif i % 3 == 1 and (source["addresses"]["customerNumber"] == number).any():
+            first = source["addresses"].index[source["addresses"]["customerNumber"] == number][0]
+            source["addresses"].loc[first, "street"] = f"Nachtweg {i}"
+            kinds["address street"] += 1
+        else:
+            new_contacts.append({"customerNumber": number, "name": f"Neue Kontaktperson {i}"})
+            kinds["new contact"] += 1
+    source["contacts"] = pd.concat([source["contacts"], pd.DataFrame(new_contacts)], ignore_index=True)
+    return source, len(changed), kinds
+
+
+async def night_one(server, source: dict[str, pd.DataFrame], state_dir: Path) -> tuple[dict[str, int], dict]:
+    async with AsyncCustomerApi(settings(server)) as api:
+        remote = ApiRemote(api)
+        with StateStore.open(state_dir, remote.base_url) as state:
+            plan = await plan_sync(source, remote, state=state)
+        report = await apply_plan(plan, remote, state_dir=state_dir)
+        assert report.ok, report.failures[:3]
+        return remote.calls(), plan.counts()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="1,000 customers")
+    args = parser.parse_args()
+    n = 1_000 if args.quick else args.customers
+    with tempfile.TemporaryDirectory() as tmp:
+        state_dir = Path(tmp) / "state"
+        started = time.perf_counter()
+        with run_sandbox(Path(tmp) / "sandbox.db", seed_customers=n, seed=42) as server:
+            desired = asyncio.run(snapshot(server))
+            asyncio.run(night_zero(server, desired, state_dir))
+            print(f"setup: {n} customers seeded, fetched and synced once in {time.perf_counter() - started:.0f}s")
+            source, changed, kinds = change_one_percent(desired)
+            started = time.perf_counter()
+            calls, counts = asyncio.run(night_one(server, source, state_dir))
+            elapsed = time.perf_counter() - started
+    writes = calls["POST"] + calls["PATCH"] + calls["DELETE"]
+    list_budget = math.ceil(n / 50)
+    budget = list_budget + 3 * changed + writes
+    naive = list_budget + 2 * n + writes
+    print(f"nightly run: {n} customers, {changed} changed ({', '.join(f'{v} {k}' for k, v in kinds.items())})")
+    print(f"plan: { {e: {k: v for k, v in c.items() if v} for e, c in counts.items()} }")
+    print(
+        f"calls: GET {calls['GET']}, POST {calls['POST']}, PATCH {calls['PATCH']}, "
+        f"DELETE {calls['DELETE']}, total {calls['total']}"
+    )
+    print(f"budget: {list_budget} list + 3 x {changed} changed + {writes} writes = {budget}")
+    print(f"calls / budget = {calls['total'] / budget:.2f}  (<= 1.00 meets the target)")
+    print(f"a full fetch would spend {naive} calls: {naive / calls['total']:.1f}x more")
+    print(
+        f"at 100 requests/minute this run takes {calls['total'] / 100:.1f} min "
+        f"(measured here without a rate limit: {elapsed:.1f}s)"
+    )
+    if calls["total"] > budget:
+        raise SystemExit("over budget")
+
+
+if __name__ == "__main__":
+    main()
