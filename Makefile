@@ -39,7 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 reliability: $(STAMP)
-	$(BIN)/python -m pytest -q -m reliability --reliability-full
+	$(BIN)/python -m pytest -q tests/reliability -m reliability --reliability-full
 
 clean:
 	rm -rf $(VENV) .custsync .pytest_cache
