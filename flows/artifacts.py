@@ -6,7 +6,6 @@ shows each key's history: last night's report next to tonight's.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from custsync.report import RunReport, render_markdown, write_html
+from custsync.report import RunReport, render_markdown, report_filename, write_html
 
 MAX_TABLE_ROWS = 1000
 """Rejects published as a table artifact; the rejects file written next to the report holds every one."""
@@ -52,5 +51,4 @@ def publish_report(report: RunReport, rejects: list[dict[str, Any]] | None = Non
 
 def write_report_file(report: RunReport, directory: Path) -> Path:
     """The self-contained HTML report, named after the run's kind and start time."""
-    stamp = report.started_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return write_html(report, Path(directory) / f"{report.kind}-{stamp}.html")
+    return write_html(report, Path(directory) / report_filename(report))

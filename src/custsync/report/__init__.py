@@ -1,6 +1,6 @@
 """The run report: one typed value per run, rendered as markdown (Prefect artifact) and as self-contained HTML."""
 
-from custsync.report.html import render_html, write_html
+from custsync.report.html import render_html, report_filename, write_html
 from custsync.report.markdown import render_markdown
 from custsync.report.model import (
     OPERATIONS,
@@ -35,6 +35,7 @@ __all__ = [
     "ValidationSummary",
     "render_html",
     "render_markdown",
+    "report_filename",
     "safe_url",
     "write_html",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from datetime import UTC
 from html import escape
 from pathlib import Path
 
@@ -75,6 +76,11 @@ def write_html(report: RunReport, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def report_filename(report: RunReport) -> str:
+    """``<kind>-<UTC start, to the second>.html``: sorts by time, and never collides between kinds."""
+    return f"{report.kind}-{report.started_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.html"
 
 
 def operations_chart(report: RunReport) -> str:

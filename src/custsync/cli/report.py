@@ -1,0 +1,121 @@
+"""``custsync report``: what a sync would do, as the run report people want to look at (HTML, no write).
+
+The same report the Prefect flows publish: validation per entity and rule, the rejects, the plan per entity and
+operation with the first changes field by field, the calls spent — written as one self-contained HTML file
+with inline charts, to open in a browser or attach to a ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from custsync.api import ApiSettings, AsyncCustomerApi
+from custsync.cli._app import JsonOption, app, console, emit_json, friendly_errors
+from custsync.errors import ConfigError
+from custsync.mapping import default_mapping, load_mapping
+from custsync.reconcile import Mode, PlanOptions, Scope, plan_sync
+from custsync.reconcile.api_remote import ApiRemote
+from custsync.reconcile.plan import ENTITY_NAMES, Plan
+from custsync.reconcile.provided import declare_provided
+from custsync.report import ResultSummary, RunReport, render_markdown, report_filename, write_html
+from custsync.report.build import calls_summary, plan_summary, validation_summary
+from custsync.source import SourceLoad, read_source
+from custsync.state import DEFAULT_STATE_DIR, StateStore
+
+DEFAULT_REPORT_DIR = Path(".custsync/reports")
+
+
+@app.command("report")
+@friendly_errors
+def report_command(
+    sources: list[Path] = typer.Argument(..., help="Source files (CSV/Parquet) or directories."),
+    mapping: Path | None = typer.Option(None, "--mapping", "-m", help="Mapping file (default: canonical layout)."),
+    mode: str = typer.Option("upsert", "--mode", help="upsert, insert, update or mirror."),
+    scope: str | None = typer.Option(None, "--scope", help="Mirror only: number-prefix=K, group=ID or all."),
+    full: bool = typer.Option(False, "--full", help="List every customer's addresses and contacts."),
+    offline: bool = typer.Option(False, "--offline", help="Validation only: no API call, no plan."),
+    out: Path | None = typer.Option(
+        None, "--out", help=f"HTML file to write (default: {DEFAULT_REPORT_DIR}/sync-<UTC time>.html)."
+    ),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Also write the report as markdown here."),
+    state_dir: Path = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help="Where the state store lives."),
+    requests_per_minute: float | None = typer.Option(None, "--requests-per-minute", help="Client rate limit."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Validate the source and plan the sync (no write); write the run report as a self-contained HTML file.
+
+    Every row is validated and reported, invalid ones included; the plan covers the valid rows. With --offline
+    the report holds the validation only. Needs CUSTSYNC_API_URL and CUSTSYNC_API_TOKEN unless --offline.
+    """
+    report = RunReport(kind="sync", sources=tuple(str(s) for s in sources), mapping=str(mapping) if mapping else None)
+    clock = time.perf_counter()
+    load = read_source(sources, mapping)
+    report = replace(
+        report,
+        validation=validation_summary(load.counts, load.failures),
+        timings={"read, map, validate": round(time.perf_counter() - clock, 3)},
+    )
+    if not offline:
+        settings = ApiSettings.from_env(
+            **({"requests_per_minute": requests_per_minute} if requests_per_minute is not None else {})
+        )
+        clock = time.perf_counter()
+        plan = asyncio.run(_plan(load, mapping, _options(mode, scope, full), state_dir, settings))
+        report = replace(
+            report,
+            api_url=settings.url,
+            plan=plan_summary(plan),
+            results=ResultSummary(dry_run=True),
+            calls=calls_summary(plan.calls),
+            timings={**report.timings, "fetch and plan": round(time.perf_counter() - clock, 3)},
+        )
+    report = replace(report, finished_at=dt.datetime.now(dt.UTC))
+    path = write_html(report, out or DEFAULT_REPORT_DIR / report_filename(report))
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(render_markdown(report), encoding="utf-8")
+    if json_output:
+        emit_json({**report.to_dict(), "html": str(path), "markdown": str(markdown) if markdown else None})
+        return
+    _print(report, path)
+
+
+def _options(mode: str, scope: str | None, full: bool) -> PlanOptions:
+    try:
+        parsed = Mode(mode)
+    except ValueError:
+        raise ConfigError(f"unknown --mode {mode!r}", hint="choose upsert, insert, update or mirror") from None
+    return PlanOptions(mode=parsed, scope=Scope.parse(scope) if scope else None, full=full)
+
+
+async def _plan(
+    load: SourceLoad, mapping: Path | None, options: PlanOptions, state_dir: Path, settings: ApiSettings
+) -> Plan:
+    spec = load_mapping(mapping) if mapping is not None else default_mapping()
+    frames: dict[str, Any] = dict(load.frames)
+    declare_provided(frames, spec)
+    desired = {name: frames.get(name) for name in ENTITY_NAMES}
+    async with AsyncCustomerApi(settings) as api:
+        remote = ApiRemote(api)
+        with StateStore.open(state_dir, remote.base_url) as state:
+            return await plan_sync(desired, remote, options=options, state=state)
+
+
+def _print(report: RunReport, path: Path) -> None:
+    v = report.validation
+    if v is not None:
+        console.print(f"validation: {v.rows} rows, {v.invalid} invalid", highlight=False)
+    if report.plan is not None:
+        for e in report.plan.entities:
+            console.print(
+                f"plan {e.entity}: create {e.create}, update {e.update}, delete {e.delete}, unchanged {e.unchanged}",
+                highlight=False,
+            )
+    console.print(f"report written to [bold]{path}[/]", highlight=False)
