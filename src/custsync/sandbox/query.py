@@ -39,6 +39,8 @@ class Key:
 
     sql: str
     kind: str = "text"
+    indexed: bool = False
+    """An indexed column the planner should prefer: conditions on it are marked selective (see _add_filter)."""
 
 
 def doc(path: str, kind: str = "text") -> Key:
@@ -54,7 +56,7 @@ def masterdata(name: str) -> Key:
 
 GROUPS = Key("t.doc", "list")
 CREATED = Key("t.created_at", "datetime")
-UPDATED = Key("t.updated_at", "datetime")
+UPDATED = Key("t.updated_at", "datetime", indexed=True)
 
 CUSTOMER_KEYS: dict[str, Key] = {
     "id": Key("t.id", "int"),
@@ -222,6 +224,10 @@ def _add_filter(query: ListQuery, index: int, spec: dict[str, Any], keys: dict[s
     except ValueError as exc:
         errors.append(f"{where} ({name} {op}): {exc}")
         return
+    if key.indexed:
+        # Without the hint SQLite scans the table in id order (to skip a sort) even when the condition matches
+        # a handful of rows, as an incremental export's "updatedAt > watermark" does: 130 ms instead of 0.05 ms.
+        sql = f"likelihood({sql}, 0.01)"
     query.where.append(sql)
     query.params.extend(params)
 
