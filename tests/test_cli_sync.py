@@ -99,7 +99,7 @@ def canonical_source(n: int = 8, prefix: str = "K") -> tuple[pd.DataFrame, pd.Da
 MIRROR = ["--mode", "mirror", "--scope", "number-prefix=K"]
 
 
-def test_changes_plan_exactly_those_operations(cli, tmp_path):
+def test_changes_plan_exactly_those_operations(cli, sandbox, tmp_path):
     customers, addresses, contacts = canonical_source()
     source = write_canonical(tmp_path / "v1", customers, addresses, contacts)
     assert cli("sync", str(source), *MIRROR)["ok"]
@@ -122,7 +122,7 @@ def test_changes_plan_exactly_those_operations(cli, tmp_path):
         "K002": {"financial": {"creditLimit": 5000.0}},
     }
     assert plan["addresses"]["deletes"][0]["customer_number"] == "K003"
-    assert plan["meta"]["api_url"] and "token" not in plan_file.read_text().lower()
+    assert plan["meta"]["api_url"] == sandbox.url and sandbox.token not in plan_file.read_text()
     assert len(plan["meta"]["sources"]) == 3 and all(len(s["sha256"]) == 64 for s in plan["meta"]["sources"])
 
     applied = cli("apply", str(plan_file))
@@ -184,3 +184,14 @@ def test_strict_mode_writes_nothing_when_a_row_is_invalid(cli, sandbox, tmp_path
     with api_for(sandbox) as api:
         assert list(api.customers.list()) == []
     assert not (cli.state / STATE_FILE).exists()
+
+
+def test_mirror_refuses_a_source_with_skipped_rows(cli, sandbox, tmp_path):
+    customers, addresses, contacts = canonical_source(4)
+    customers.loc[3, "contact.email"] = "not-an-email"
+    source = write_canonical(tmp_path / "bad", customers, addresses, contacts)
+    skip = ["--on-invalid", "skip", "--max-invalid", "50%"]
+    out = cli("sync", str(source), *MIRROR, *skip, code=2)
+    assert "rejected" in out["message"]
+    upsert = cli("sync", str(source), *skip)
+    assert upsert["ok"] and upsert["customers"]["create"] == 3

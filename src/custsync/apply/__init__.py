@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from custsync.apply.executor import ApplyReport, Executor, Failure, run_with_progress
+from custsync.apply.executor import ApplyReport, Executor, Failure, ProgressHook
 from custsync.apply.freshness import check_fresh as _check_fresh
 from custsync.apply.journal import DONE, SENT, Journal
 from custsync.apply.remember import remember
@@ -22,22 +22,25 @@ async def apply_plan(
     *,
     state_dir: Path,
     check_fresh: bool = False,
-    progress: bool = False,
+    progress: ProgressHook | None = None,
     concurrency: int = 8,
 ) -> ApplyReport:
     """Execute ``plan``; with ``check_fresh`` (a saved plan) refuse first if what it touches changed since.
 
-    Re-running the same plan after a crash resumes it from the journal in ``state_dir``.
+    Re-running the same plan after a crash resumes it from the journal in ``state_dir``. ``progress`` is
+    called with the number of operations finished as they finish (the CLI draws its bar with it).
     """
     with Journal(state_dir, plan.plan_id(), plan.meta.api_url) as journal:
         if check_fresh:
             settled = {(e.entity, e.key) for e in journal.entries().values() if e.status in (SENT, DONE)}
             await _check_fresh(plan, remote, settled=settled)
         executor = Executor(plan, remote, journal, concurrency=concurrency)
-        report = await run_with_progress(executor, progress)
+        if progress is not None:
+            executor.advance = progress
+        report = await executor.run()
     with StateStore.open(state_dir, plan.meta.api_url) as state:
         await remember(plan, report, remote, state)
     return report
 
 
-__all__ = ["ApplyReport", "Executor", "Failure", "Journal", "apply_plan"]
+__all__ = ["ApplyReport", "Executor", "Failure", "Journal", "ProgressHook", "apply_plan"]

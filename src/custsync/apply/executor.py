@@ -60,6 +60,7 @@ class ApplyReport:
 
 
 ProgressHook = Callable[[int], None]
+"""Called with the number of operations just finished (done, failed or found already done)."""
 
 
 class Executor:
@@ -176,23 +177,6 @@ def _phase(entity: str, op: Op) -> int:
     if entity == "customers":
         return 3 if isinstance(op, Delete) else 0
     return 1 if isinstance(op, Delete) else 2
-
-
-async def run_with_progress(executor: Executor, show: bool) -> ApplyReport:
-    """Run with a rich progress bar on stderr when ``show`` (a terminal, no ``--json``)."""
-    if not show:
-        return await executor.run()
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from custsync.cli._app import console
-
-    total = executor.plan.operations
-    with Progress(
-        TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-    ) as bar:
-        task = bar.add_task("apply", total=total)
-        executor.advance = lambda n: bar.advance(task, n)
-        return await executor.run()
 
 
 def journal_for(plan: Plan, state_dir: Path) -> Journal:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from rich.markup import escape
 from custsync.api import ApiSettings, AsyncCustomerApi
 from custsync.apply import ApplyReport, apply_plan
 from custsync.cli._app import JsonOption, app, console, emit_json, friendly_errors
-from custsync.errors import ConfigError
+from custsync.errors import ConfigError, PlanError
 from custsync.mapping import default_mapping, load_mapping
 from custsync.reconcile import Mode, Plan, PlanOptions, Scope, plan_sync
 from custsync.reconcile.api_remote import ApiRemote
@@ -78,7 +79,7 @@ def plan_command(
 ) -> None:
     """Show what a sync would do (no write); with --out save the plan for `custsync apply`."""
     options = _options(mode, scope, max_deletes, force, full)
-    desired, hashes = _load(sources, mapping, on_invalid, max_invalid)
+    desired, hashes = _load(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
     plan = asyncio.run(_plan(desired, hashes, options, state_dir, Connection(requests_per_minute, concurrency)))
     if out is not None:
         plan.save(out)
@@ -129,7 +130,7 @@ def sync_command(
 ) -> None:
     """Validate the source, plan the difference to the API and apply it."""
     options = _options(mode, scope, max_deletes, force, full)
-    desired, hashes = _load(sources, mapping, on_invalid, max_invalid)
+    desired, hashes = _load(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
     connection = Connection(requests_per_minute, concurrency)
     show = not json_output and console.is_terminal
     plan, report, calls = asyncio.run(_plan_and_apply(desired, hashes, options, state_dir, connection, dry_run, show))
@@ -165,10 +166,16 @@ def _options(mode: str, scope: str | None, max_deletes: int | None, force: bool,
 
 
 def _load(
-    sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None
+    sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None, *, mirror: bool
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Read, map and validate the source — before any API call, so an invalid strict source writes nothing."""
     load = load_source(list(sources), mapping, on_invalid=on_invalid, max_invalid=max_invalid)  # type: ignore[arg-type]
+    if mirror and load.rejected_rows:
+        raise PlanError(
+            f"{load.rejected_rows} source row(s) were rejected: in mirror mode their records would look deleted "
+            "from the source and be deleted from the API",
+            hint="fix the rejected rows (custsync validate shows them) or sync with --mode upsert",
+        )
     spec = load_mapping(mapping) if mapping is not None else default_mapping()
     frames = dict(load.frames)
     declare_provided(frames, spec)
@@ -204,14 +211,15 @@ async def _apply(
 ) -> tuple[ApplyReport, dict[str, int]]:
     async with AsyncCustomerApi(c.settings()) as api:
         remote = ApiRemote(api)
-        report = await apply_plan(
-            plan,
-            remote,
-            state_dir=state_dir,
-            check_fresh=check_fresh,
-            progress=progress,
-            concurrency=remote.concurrency,
-        )
+        with _bar(plan, progress) as advance:
+            report = await apply_plan(
+                plan,
+                remote,
+                state_dir=state_dir,
+                check_fresh=check_fresh,
+                progress=advance,
+                concurrency=remote.concurrency,
+            )
         return report, remote.calls()
 
 
@@ -230,8 +238,26 @@ async def _plan_and_apply(
             plan = await plan_sync(desired, remote, options=options, state=state, sources=hashes)
         if dry_run:
             return plan, None, remote.calls()
-        report = await apply_plan(plan, remote, state_dir=state_dir, progress=progress, concurrency=remote.concurrency)
+        with _bar(plan, progress) as advance:
+            report = await apply_plan(
+                plan, remote, state_dir=state_dir, progress=advance, concurrency=remote.concurrency
+            )
         return plan, report, remote.calls()
+
+
+@contextmanager
+def _bar(plan: Plan, show: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr while applying (only on a terminal and without --json)."""
+    if not show or plan.operations == 0:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    ) as bar:
+        task = bar.add_task("apply", total=plan.operations)
+        yield lambda n: bar.advance(task, n)
 
 
 # -- output ---------------------------------------------------------------------------------------------------
