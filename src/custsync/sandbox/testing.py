@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +41,8 @@ class SandboxServer:
     token: str = field(repr=False)
     db_path: Path | None
     knobs: Knobs
-    store: Store = field(repr=False, compare=False)
+    store: Store | None = field(default=None, repr=False, compare=False)
+    """The live store of an in-thread server (None for one spawned in its own process)."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -153,3 +158,56 @@ def run_sandbox(
             yield SandboxServer(url, token, Path(db_path) if db_path else None, settings, store)
     finally:
         store.close()
+
+
+@contextmanager
+def spawn_sandbox(
+    db_path: str | Path | None = None,
+    token: str | None = None,
+    *,
+    seed_customers: int = 0,
+    startup_timeout: float = 60.0,
+    **knobs: Any,
+) -> Iterator[SandboxServer]:
+    """Like :func:`run_sandbox`, but the server runs in its own process (``python -m custsync.sandbox``).
+
+    Use it when the client under test is CPU-bound, e.g. in benchmarks, so that client and server do not share
+    one interpreter lock. ``.store`` is None; open the database file yourself to inspect it.
+    """
+    settings = Knobs(**knobs)  # validate here, with a clear error in the caller's process
+    token = token or secrets.token_urlsafe(24)
+    command = [
+        sys.executable,
+        "-m",
+        "custsync.sandbox",
+        "--knobs",
+        json.dumps({k: getattr(settings, k) for k in knobs}),
+    ]
+    if db_path:
+        command += ["--db", str(db_path)]
+    if seed_customers:
+        command += ["--seed-customers", str(seed_customers)]
+    env = {**os.environ, "CUSTSYNC_SANDBOX_TOKEN": token}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        line = _first_line(process, startup_timeout)
+        yield SandboxServer(json.loads(line)["url"], token, Path(db_path) if db_path else None, settings)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
+    """The server's start line, or a clear error if it died or took too long."""
+    found: list[str] = []
+    reader = threading.Thread(target=lambda: found.append(process.stdout.readline() if process.stdout else ""))
+    reader.start()
+    reader.join(timeout)
+    if not found or not found[0].strip():
+        process.kill()
+        raise RuntimeError(f"the sandbox process did not start within {timeout:g} s (exit code {process.poll()})")
+    return found[0]
