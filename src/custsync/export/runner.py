@@ -170,7 +170,7 @@ async def _full(
 async def _incremental(
     api: AsyncCustomerApi, options: ExportOptions, previous_path: Path, progress: ExportProgress | None
 ) -> tuple[dict[str, pd.DataFrame], SnapshotInfo, dict[str, int]]:
-    previous = read_snapshot(previous_path)
+    previous = await asyncio.to_thread(read_snapshot, previous_path)
     manifest = previous.manifest
     if manifest.info.api_url.rstrip("/") != public_url(api.settings.url).rstrip("/"):
         raise ConfigError(
