@@ -4,7 +4,8 @@ The server runs in its own process (the same uvicorn setup the sandbox always us
 so the load generator does not share its interpreter. The load generator is a minimal keep-alive HTTP/1.1
 client on raw asyncio streams with several connections, cheap enough that the server is what is measured.
 The baseline, measured in the same run on the same setup, is an ASGI app that answers "hello" — the ceiling
-of uvicorn on this machine; ``ratio`` is each operation's rate divided by it.
+of uvicorn on this machine; ``ratio`` is each operation's rate divided by it. ``cpu ms/req`` is the server
+process's CPU time per request, which stays comparable when other work shares the machine.
 
 - view:   GET /api/v2/customers/{id} of a random seeded customer
 - list:   GET /api/v2/customers?page[size]=50&page[number]=n (full pages, as an export reads them)
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -60,6 +62,14 @@ class Server:
         )
         assert self.process.stdout is not None
         self.port = int(self.process.stdout.readline())
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time the server process has used so far (Linux /proc; None elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -115,6 +125,8 @@ class Result:
     per_second: float
     p50_ms: float
     p99_ms: float
+    server_cpu_ms: float | None = None
+    """Server CPU time per request: unlike req/s, it does not depend on what else the machine is running."""
     ratio: float = 0.0
 
 
@@ -182,7 +194,12 @@ def run(customers: int, seconds: float, connections: int) -> list[Result]:
             try:
                 for operation in operations:
                     asyncio.run(_load(server.port, operation, 0.3, connections, customers))  # warm-up
-                    results.append(asyncio.run(_load(server.port, operation, seconds, connections, customers)))
+                    before = server.cpu_seconds()
+                    result = asyncio.run(_load(server.port, operation, seconds, connections, customers))
+                    after = server.cpu_seconds()
+                    if before is not None and after is not None and result.requests:
+                        result.server_cpu_ms = round((after - before) * 1000 / result.requests, 3)
+                    results.append(result)
             finally:
                 server.stop()
     baseline = results[0].per_second
@@ -214,9 +231,10 @@ def main() -> None:
         print(json.dumps(payload, indent=2))
         return
     print(f"sandbox throughput ({args.connections} connections, {args.customers} seeded customers)")
-    print(f"{'operation':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs hello':>10}")
+    print(f"{'operation':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'vs hello':>10}{'cpu ms/req':>12}")
     for r in results:
-        print(f"{r.operation:<10}{r.per_second:>10.1f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}{r.ratio:>10.2f}")
+        cpu = f"{r.server_cpu_ms:.2f}" if r.server_cpu_ms is not None else "n/a"
+        print(f"{r.operation:<10}{r.per_second:>10.1f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}{r.ratio:>10.2f}{cpu:>12}")
 
 
 if __name__ == "__main__":
