@@ -23,6 +23,8 @@ if str(ROOT) not in sys.path:
 from flows.quiet import quiet_prefect  # noqa: E402
 
 quiet_prefect()
+# The harness's fresh database need not hold every Prefect block type: a block registers its type when saved.
+os.environ.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
 # Prefect warns on import, and re-registers its blocks on every start, when its home directory is missing.
 Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect")).mkdir(parents=True, exist_ok=True)
 
@@ -41,8 +43,13 @@ def prefect_harness() -> Iterator[float]:
         yield elapsed
 
 
-def latest_artifact(key: str) -> Any:
-    """The newest artifact with ``key``, read back through the Prefect client as the UI would."""
+@pytest.fixture
+def latest_artifact() -> Callable[[str], Any]:
+    """``latest_artifact(key)``: the newest artifact with ``key``, read back through the Prefect client."""
+    return _latest_artifact
+
+
+def _latest_artifact(key: str) -> Any:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
     from prefect.client.schemas.sorting import ArtifactSort

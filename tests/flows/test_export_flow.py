@@ -11,7 +11,6 @@ import pytest
 from flows.connection import ApiTarget
 from flows.export import export_flow
 
-from conftest import latest_artifact
 from custsync.io.snapshot import read_snapshot
 
 pytestmark = pytest.mark.integration
@@ -40,7 +39,7 @@ def _active_slots(name: str) -> int:
 
 
 def test_export_flow_writes_a_snapshot_and_publishes_its_report(
-    prefect_harness: float, sandbox_factory, tmp_path: Path
+    prefect_harness: float, latest_artifact, sandbox_factory, tmp_path: Path
 ) -> None:
     from prefect.blocks.system import Secret
 

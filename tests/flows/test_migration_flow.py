@@ -8,9 +8,10 @@ import pytest
 from flows.connection import ApiTarget
 from flows.migration import migration_flow
 
-from conftest import ROOT, latest_artifact
 from custsync.api import ApiSettings, CustomerApi
 from custsync.api.fetch import fetch_customers
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,7 @@ def _numbers(url: str, token: str) -> list[str]:
 
 
 def test_migration_rehearses_on_a_copy_then_inserts_into_the_target(
-    prefect_harness: float, sandbox_factory, api_token_env, tmp_path: Path
+    prefect_harness: float, latest_artifact, sandbox_factory, api_token_env, tmp_path: Path
 ) -> None:
     target = sandbox_factory(seed_customers=3, seed=11)
     api_token_env(target.token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pytest
 from flows.connection import ApiTarget
 from flows.sync import sync_flow
 
-from conftest import ROOT, latest_artifact
 from custsync.demo import edit_legacy_csv
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +20,7 @@ MAPPING = ROOT / "mappings" / "legacy_erp.yaml"
 
 
 def test_sync_flow_applies_the_valid_rows_and_reports_the_rejects(
-    prefect_harness: float, sandbox, api_token_env, tmp_path: Path
+    prefect_harness: float, latest_artifact, sandbox, api_token_env, tmp_path: Path
 ) -> None:
     source = tmp_path / "legacy_erp"
     shutil.copytree(ROOT / "sample_data" / "legacy_erp", source, ignore=shutil.ignore_patterns("*.py"))
@@ -55,7 +57,7 @@ def test_sync_flow_applies_the_valid_rows_and_reports_the_rejects(
     assert "not-an-email" in md
 
     rejects = latest_artifact("custsync-sync-rejects")
-    rows = rejects.data if isinstance(rejects.data, list) else __import__("json").loads(rejects.data)
+    rows = rejects.data if isinstance(rejects.data, list) else json.loads(rejects.data)
     email = [r for r in rows if r["rule"] == "email"]
     assert len(email) == 1
     assert email[0]["file"].endswith(csv_file.name)

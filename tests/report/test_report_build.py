@@ -96,7 +96,9 @@ def _plan() -> Plan:
         ],
         unchanged=7,
     )
-    addresses = EntityPlan("addresses", deletes=[Delete(key="K-1/deliveryaddress/a", id="9", customer_number="K-1")])
+    addresses = EntityPlan(
+        "addresses", deletes=[Delete(key="K-1\x1fdeliveryaddress\x1fa", id="9", customer_number="K-1")]
+    )
     return Plan(meta=meta, customers=customers, addresses=addresses, contacts=EntityPlan("contacts", unchanged=3))
 
 
@@ -115,6 +117,7 @@ def test_plan_summary_counts_and_shows_updates_field_by_field_first() -> None:
         ("financial.creditLimit", None, "5000.0"),
     ]
     assert (create.operation, create.key, delete.operation) == ("create", "K-2", "delete")
+    assert delete.key == "K-1/deliveryaddress/a"
     assert len(plan_summary(_plan(), max_changes=1).first_changes) == 1
 
 

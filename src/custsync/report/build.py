@@ -6,6 +6,7 @@ stages compute them, and a stage that did not run simply leaves its section out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ from custsync.report.model import (
 
 MAX_REJECTS = 50
 """Rejects listed in the report itself; the rejects file and table artifact hold them all."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 MAX_CHANGES = 20
 """Planned operations shown field by field."""
 MAX_VALUE = 80
@@ -103,10 +105,10 @@ def plan_summary(plan: Any, *, max_changes: int = MAX_CHANGES) -> PlanSummary:
             fields = tuple(
                 FieldChange(name, _text(before), _text(after)) for name, (before, after) in u.changes.items()
             )
-            changes.append(PlannedChange(e.entity, "update", str(u.key), fields))
+            changes.append(PlannedChange(e.entity, "update", readable_key(u.key), fields))
     for e in plan.entities:
-        changes += [PlannedChange(e.entity, "create", str(c.key)) for c in e.creates]
-        changes += [PlannedChange(e.entity, "delete", str(d.key)) for d in e.deletes]
+        changes += [PlannedChange(e.entity, "create", readable_key(c.key)) for c in e.creates]
+        changes += [PlannedChange(e.entity, "delete", readable_key(d.key)) for d in e.deletes]
     return PlanSummary(mode=str(plan.meta.mode), entities=entities, first_changes=tuple(changes[:max_changes]))
 
 
@@ -140,7 +142,7 @@ def apply_summary(report: Any) -> ResultSummary:
     A 400's ``violations`` (the payload's invalid fields with their messages) are spelled out after the message.
     """
     failures = [
-        OperationFailure(f.entity, f.kind, str(f.key), _failure_text(f.message, f.problem), f.status)
+        OperationFailure(f.entity, f.kind, readable_key(f.key), _failure_text(f.message, f.problem), f.status)
         for f in report.failures
     ]
     return result_summary(report.done, failures)
@@ -160,6 +162,11 @@ def calls_summary(*stats: Mapping[str, Any]) -> dict[str, int]:
                 else:
                     extra[name] += int(value)
     return {**out, "total": sum(out.values()), **extra}
+
+
+def readable_key(key: object) -> str:
+    """A record key for people: control characters (the diff joins key parts with one) become ``/``."""
+    return _CONTROL.sub("/", str(key))
 
 
 def _failure_text(message: str, problem: Mapping[str, Any] | None) -> str:
