@@ -101,6 +101,25 @@ def test_lone_surrogates_are_a_400_not_a_crash(sandbox) -> None:
     assert set(response.json()["violations"]) == {"name", "\udfff"}
 
 
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        ("text/html", 406),
+        ("application/xml, text/plain;q=0.5", 406),
+        ("application/json", 200),
+        ("application/problem+json", 200),
+        ("text/html, */*;q=0.1", 200),
+        ("application/*", 200),
+    ],
+)
+def test_accept_header_that_rules_out_json_is_406(sandbox, accept, status) -> None:
+    with client(sandbox) as http:
+        response = http.get("/api/v2/customers", headers={"Accept": accept})
+    assert response.status_code == status
+    if status == 406:
+        assert response.headers["content-type"] == "application/problem+json"
+
+
 def test_wrong_method_is_a_405_problem(sandbox) -> None:
     with client(sandbox) as http:
         response = http.put("/api/v2/customers", json={})

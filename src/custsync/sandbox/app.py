@@ -50,6 +50,35 @@ class AuthLayer:
         await self.app(scope, receive, send)
 
 
+_JSON_RANGES = frozenset({b"*/*", b"application/*", b"application/json"})
+
+
+def accepts_json(accept: bytes) -> bool:
+    """Whether an ``Accept`` header allows a JSON answer (no header, ``*/*`` and ``+json`` types do)."""
+    if not accept.strip():
+        return True
+    for part in accept.split(b","):
+        media = part.split(b";")[0].strip().lower()
+        if media in _JSON_RANGES or media.endswith(b"+json"):
+            return True
+    return False
+
+
+class NegotiationLayer:
+    """406 problem when the client's ``Accept`` header rules out JSON (the spec lists 406 for its reads)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+            if not accepts_json(accept):
+                await _send_problem(send, 406, "This API answers with JSON; the Accept header rules it out.")
+                return
+        await self.app(scope, receive, send)
+
+
 class SubResource:
     """Addresses and contact persons share their handlers; this holds what differs."""
 
@@ -114,7 +143,7 @@ def create_app(store: Store, token: str, knobs: Knobs | None = None) -> ASGIApp:
         exception_handlers={ProblemError: _problem, HTTPException: _http_error, Exception: _server_error},
     )
     app.state.store = store
-    return FaultLayer(AuthLayer(app, token), knobs or Knobs())
+    return FaultLayer(AuthLayer(NegotiationLayer(app), token), knobs or Knobs())
 
 
 class _Api:

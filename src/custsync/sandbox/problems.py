@@ -2,7 +2,7 @@
 
 The 400 and 409 bodies follow the spec subset exactly (``type``/``title``/``violations`` or ``messages`` and no
 other members, because the spec's schemas forbid extra members). Statuses the spec gives no body for (401, 404,
-405, 415, 429, 5xx) use the generic RFC 7807 form ``about:blank`` + ``title`` + ``status`` + ``detail``.
+405, 406, 415, 429, 5xx) use the generic RFC 7807 form ``about:blank`` + ``title`` + ``status`` + ``detail``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ _TITLES = {
     401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
+    406: "Not Acceptable",
     409: "Conflict",
     415: "Unsupported Media Type",
     429: "Too Many Requests",
