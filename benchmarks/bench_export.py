@@ -1,7 +1,7 @@
 """Benchmark: a full export of N customers (default 10,000) against a sandbox with 20 ms latency per request.
 
 Compared in the same run with the sequential baseline — the same export with one request in flight at a time.
-The sandbox runs in its own process (``custsync sandbox serve``) so that client and server do not share a GIL.
+The sandbox runs in its own process (``spawn_sandbox``) so that client and server do not share a GIL.
 
 - concurrent: ``export_snapshot`` with the client's concurrency (default 16) and no client-side rate limit;
 - sequential: the same code with concurrency 1. Sequentially 10,000 customers would take over ten minutes, so
@@ -19,12 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,35 +29,10 @@ from custsync.api.fetch import afetch_customers, afetch_subresources
 from custsync.export import ExportOptions, export_snapshot
 from custsync.sandbox.seed import seed_store
 from custsync.sandbox.storage import Store
+from custsync.sandbox.testing import spawn_sandbox
 
 PRODUCTION_RPM = 100
 UNLIMITED_RPM = 10_000_000
-
-
-@contextmanager
-def sandbox_process(db: Path, latency_ms: float) -> Iterator[tuple[str, str]]:
-    """``custsync sandbox serve`` on a free port in a child process; yields (url, token)."""
-    command = [sys.executable, "-c", "from custsync.cli import main; main()", "sandbox", "serve", "--db", str(db)]
-    command += ["--port", "0"]
-    command += ["--latency-ms", str(latency_ms), "--json"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        text = ""
-        while True:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError("the sandbox process ended before it printed its address")
-            text += line
-            try:
-                info = json.loads(text)
-                break
-            except json.JSONDecodeError:
-                continue
-        yield info["url"], info["token"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def settings(url: str, token: str, concurrency: int) -> ApiSettings:
@@ -114,7 +85,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         finally:
             store.close()
         seeding = time.perf_counter() - started
-        with sandbox_process(db, args.latency_ms) as (url, token):
+        with spawn_sandbox(db, latency_ms=args.latency_ms) as server:
+            url, token = server.url, server.token
             concurrent = run_export(url, token, work / "snapshots", args.concurrency)
             if args.customers <= args.baseline_max:
                 sequential = run_export(url, token, work / "sequential", 1)
