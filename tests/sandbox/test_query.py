@@ -102,6 +102,8 @@ def f(key: str, op: str, value: Any = None, **extra: str) -> list[tuple[str, str
     ("params", "expected"),
     [
         (f("number", "equals", "A1"), ["A1"]),
+        (f("search", "contains", "mueller"), ["A2"]),
+        (f("search", "contains", "b1"), ["B1"]),
         (f("number", "notEquals", "A1"), ["A2", "B1", "C1"]),
         (f("number", "in", ["A1", "B1"]), ["A1", "B1"]),
         (f("number", "notIn", ["A1", "B1"]), ["A2", "C1"]),

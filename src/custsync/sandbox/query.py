@@ -61,6 +61,10 @@ UPDATED = Key("t.updated_at", "datetime", indexed=True)
 CUSTOMER_KEYS: dict[str, Key] = {
     "id": Key("t.id", "int"),
     "number": Key("t.number"),
+    "search": Key(
+        "(t.number || ' ' || coalesce(json_extract(t.doc, '$.name'), '') || ' ' "
+        "|| coalesce(json_extract(t.doc, '$.contact.email'), ''))"
+    ),
     "customerType": doc("customerType"),
     "name": doc("name"),
     "firstname": doc("firstname"),
