@@ -7,6 +7,7 @@ engine turns them into rejects that name file, row, column and rule.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,13 @@ import pandas as pd
 from custsync.mapping.spec import Condition, FieldSpec
 
 STRING = pd.StringDtype()
+_SPLIT_PATTERNS = {
+    "first": r"(?s)^(.*?)(?:{sep}|$)",
+    "rest": r"(?s)^.*?{sep}(.*)$",
+    "last": r"(?s)^(?:.*{sep})?(.*)$",
+    "all_but_last": r"(?s)^(.*){sep}.*$",
+}
+"""One regular expression per ``split`` part: Arrow runs them over the column without a Python loop."""
 
 
 @dataclass(frozen=True)
@@ -107,13 +115,8 @@ def _condition(condition: Condition, raw: pd.DataFrame) -> pd.Series:
 
 
 def _split(series: pd.Series, sep: str, part: str) -> pd.Series:
-    if part in ("first", "rest"):
-        pieces = series.str.split(sep, n=1)
-        picked = pieces.str[0] if part == "first" else pieces.str[1]
-    else:
-        pieces = series.str.rsplit(sep, n=1)
-        picked = pieces.str[-1] if part == "last" else pieces.str[0].where(pieces.str.len() == 2)
-    picked = picked.astype(object).where(picked.notna(), None).astype(STRING).where(series.notna())
+    picked = series.astype(STRING).str.extract(_SPLIT_PATTERNS[part].format(sep=re.escape(sep)), expand=False)
+    picked = picked.astype(STRING).where(series.notna())
     return _blank_to_na(picked.str.strip())
 
 
