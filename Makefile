@@ -35,7 +35,7 @@ demo: $(STAMP)
 	$(BIN)/python -m custsync.demo
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	@$(BIN)/python -c "import dlt, duckdb" 2>/dev/null || $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run_all.py
 
 reliability: $(STAMP)
