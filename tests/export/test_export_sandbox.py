@@ -50,7 +50,8 @@ def _full_export_matches_api(sandbox_factory, tmp_path, customers: int) -> None:
     assert result.rows["customers"] == customers
     manifest = _assert_manifest_matches_files(result.path, result.rows)
     assert manifest.info.api_url == server.url
-    assert server.token not in (result.path / "manifest.json").read_text()
+    for file in (f for f in result.path.rglob("*") if f.is_file()):
+        assert server.token.encode() not in file.read_bytes()
     assert manifest.info.mode == "full"
     pages = math.ceil(customers / 50)
     assert result.calls["GET"] == result.calls["total"] == pages + 2 * customers  # no page of sub-resources > 50
@@ -152,12 +153,32 @@ def test_incremental_without_previous_snapshot_is_a_full_export(sandbox, tmp_pat
     assert result.rows == {"customers": 1, "addresses": 0, "contacts": 0}
 
 
-def test_filtered_export_and_filter_mismatch(sandbox, tmp_path):
+class _Recorder:
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, int | None]] = []
+        self.last: tuple[int, int] | None = None
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        self.stages.append((description, total))
+
+    def advance(self, done: int, total: int) -> None:
+        self.last = (done, total)
+
+
+def test_filtered_export_reports_progress_and_refuses_a_filter_mismatch(sandbox, tmp_path):
+    progress = _Recorder()
     with _api(sandbox) as api:
         for n in range(4):
             api.customers.create({"number": f"K{n}", "customerType": "company", "name": f"Firma {n}"})
-        result = export_snapshot(api, ExportOptions(out=tmp_path, filters=(Filter("number", "in", ["K1", "K3"]),)))
+        options = ExportOptions(out=tmp_path, filters=(Filter("number", "in", ["K1", "K3"]),))
+        result = export_snapshot(api, options, progress)
         assert read_snapshot(result.path).frames["customers"]["number"].tolist() == ["K1", "K3"]
+        assert progress.stages == [
+            ("listing customers", None),
+            ("fetching addresses and contacts", 2),
+            ("writing snapshot", None),
+        ]
+        assert progress.last == (2, 2)
         with pytest.raises(ConfigError, match="other filters"):
             export_snapshot(api, ExportOptions(out=tmp_path, incremental=True))
 
