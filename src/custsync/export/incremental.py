@@ -3,8 +3,8 @@
 An incremental run knows the previous snapshot and three things it fetched: the customers whose ``updatedAt`` is
 at or after the previous watermark (``greaterThanOrEquals``, so a record that shares the watermark's timestamp is
 never missed), the live id listing (``id``, ``number``, ``updatedAt`` of every customer in scope), and the
-sub-resources of the customers chosen by :func:`refresh_ids`. Everything here is deterministic and does no I/O,
-so the merge can be tested without an API.
+sub-resources of the changed customers and of those :func:`rolling_ids` picks. Everything here is
+deterministic and does no I/O, so the merge can be tested without an API.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def rolling_ids(ids: Iterable[str], run_counter: int, share: int) -> set[str]:
     """The ids whose bucket is this run's: ``crc32(id) % share == run_counter % share``.
 
     Consecutive run counters walk through every bucket, so ``share`` consecutive runs together refresh every
-    customer once. ``share <= 1`` refreshes everyone every run; ``share == 0`` disables the rolling refresh.
+    customer once. ``share == 1`` refreshes everyone every run; ``share == 0`` turns the rolling refresh off.
     """
     if share <= 0:
         return set()
