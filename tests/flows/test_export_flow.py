@@ -67,3 +67,20 @@ def test_export_flow_writes_a_snapshot_and_publishes_its_report(
     assert outcome.html.read_text(encoding="utf-8").count("<td") > 0
     for text in (md, outcome.html.read_text(encoding="utf-8"), json.dumps(report.to_dict())):
         assert server.token not in text
+
+
+def test_a_missing_global_limit_is_a_clear_error_not_an_unlimited_run(prefect_harness: float, sandbox) -> None:
+    from flows.connection import open_api
+
+    from custsync.api.fetch import fetch_customers
+    from custsync.errors import ConfigError
+
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        pytest.raises(ConfigError, match="global concurrency limit 'no-such-limit'") as raised,
+    ):
+        mp.setenv("CUSTSYNC_API_TOKEN", sandbox.token)
+        with open_api(ApiTarget(url=sandbox.url, gcl_name="no-such-limit")) as client:
+            fetch_customers(client)
+    assert "prefect gcl create no-such-limit" in (raised.value.hint or "")
+    assert sandbox.token not in str(raised.value)
