@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -10,31 +9,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from sample_sets import SAMPLE, expected_failures, read_csv_set, read_parquet_set
 
-from custsync.model import ENTITIES, SOURCE_FILE, SOURCE_ROW, ValidationResult, validate_frames
-
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
-
-
-def read_csv_set(directory: Path) -> dict[str, pd.DataFrame]:
-    """Each file as strings, with ``_source``/``_row`` as a reader sets them (no multi-line fields in samples)."""
-    frames = {}
-    for name in ENTITIES:
-        frame = pd.read_csv(directory / f"{name}.csv", dtype="string", keep_default_na=False)
-        frame[SOURCE_FILE] = f"{name}.csv"
-        frame[SOURCE_ROW] = range(2, len(frame) + 2)
-        frames[name] = frame
-    return frames
-
-
-def read_parquet_set(directory: Path) -> dict[str, pd.DataFrame]:
-    return {name: pq.read_table(directory / f"{name}.parquet").to_pandas() for name in ENTITIES}
-
-
-def expected_failures() -> set[tuple[str, int, str, str]]:
-    text = (SAMPLE / "invalid" / "EXPECTED.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| (\w+\.csv) \| (\d+) \| ([\w.]+) \| (\w+) \|", text, flags=re.MULTILINE)
-    return {(file, int(row), column, rule) for file, row, column, rule in rows}
+from custsync.model import ENTITIES, ValidationResult, validate_frames
 
 
 @pytest.fixture(scope="module")
