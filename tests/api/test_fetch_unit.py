@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-from tests.api.fake_api import BASE, TOKEN, FakeApi
+from tests.api.fake_api import BASE, TOKEN, FakeApi, Fault
 
 from custsync.api import ApiSettings, CustomerApi
 from custsync.api.fetch import fetch_customers, fetch_ids, fetch_subresources
+from custsync.errors import ServerError
 from custsync.model import ENTITIES
 
 
@@ -68,3 +70,24 @@ def test_fetch_refuses_bad_arguments(api_and_fake: tuple[CustomerApi, FakeApi]) 
         fetch_subresources(api, pd.DataFrame({"id": ["1"]}))
     with pytest.raises(TypeError, match="afetch"):
         fetch_customers(api.async_api)  # type: ignore[arg-type]
+
+
+def test_blocking_call_from_inside_the_client_loop_fails_clearly(api_and_fake: tuple[CustomerApi, FakeApi]) -> None:
+    api, _ = api_and_fake
+    customers = fetch_customers(api)
+    with pytest.raises(RuntimeError, match="its own event loop"):
+        fetch_subresources(api, customers, progress=lambda done, total: api.customers.get("1"))
+
+
+def test_first_failure_stops_the_fetch_of_sub_resources() -> None:
+    fake = FakeApi()
+    fake.seed_customers(30)
+    settings = ApiSettings(BASE, TOKEN, requests_per_minute=600, concurrency=2, max_retries=0)
+    with CustomerApi(settings, transport=fake.transport()) as api:
+        customers = fetch_customers(api)
+        fake.fail(Fault("500", "GET", "/addresses"))
+        with pytest.raises(ServerError):
+            fetch_subresources(api, customers)
+        spent = api.stats.total
+        time.sleep(0.5)  # at 10 requests/s, five more calls would have left by now
+        assert api.stats.total == spent < 10  # the other customers' fetches were cancelled

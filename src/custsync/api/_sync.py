@@ -40,7 +40,18 @@ class _LoopThread:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` on the shared client loop and wait for its result."""
-    return asyncio.run_coroutine_threadsafe(coro, _LoopThread.loop()).result()
+    loop = _LoopThread.loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        coro.close()
+        raise RuntimeError(
+            "the blocking CustomerApi was called from its own event loop (e.g. inside a progress callback); "
+            "use AsyncCustomerApi there, or call it from another thread"
+        )
+    return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
 
 class CustomerApi:

@@ -88,7 +88,14 @@ async def afetch_subresources(
         if progress is not None:
             progress(done, len(pairs))
 
-    await asyncio.gather(*(one(cid, num) for cid, num in pairs))
+    tasks = [asyncio.ensure_future(one(cid, num)) for cid, num in pairs]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:  # one failure (say an AuthError) ends the fetch: spend no more calls
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     return {name: from_api(ENTITIES[name], _sorted(collected[name])) for name in wanted}
 
 
