@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
 
 import httpx
@@ -126,33 +126,27 @@ def test_sliding_window_frees_slots_as_time_passes() -> None:
 
 
 def test_latency_delays_each_request_without_serialising_them(sandbox_factory) -> None:
-    server = sandbox_factory(latency_ms=300)
-    with client(server) as http:
-        http.get("/api/v2/customers")
-        start = time.perf_counter()
-        http.get("/api/v2/customers")
-        single = time.perf_counter() - start
+    latency = 0.5
+    server = sandbox_factory(latency_ms=latency * 1000)
 
-    durations: list[float] = []
+    async def measure() -> tuple[list[float], float]:
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as http:
+            await http.get("/api/v2/customers")  # connect once, outside the measurement
 
-    def one() -> None:
-        with client(server) as http:
-            begin = time.perf_counter()
-            http.get("/api/v2/customers")
-            durations.append(time.perf_counter() - begin)
+            async def one() -> float:
+                begin = time.perf_counter()
+                response = await http.get("/api/v2/customers")
+                assert response.status_code == 200
+                return time.perf_counter() - begin
 
-    threads = [threading.Thread(target=one) for _ in range(8)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    together = time.perf_counter() - start
-    assert single >= 0.3
-    assert min(durations) >= 0.3
-    # served one after another, the last of eight would wait 8 x 0.3 s; overlapping, each takes about 0.3 s
-    assert max(durations) < 4 * 0.3
-    assert together < 4 * 0.3
+            start = time.perf_counter()
+            durations = await asyncio.gather(*(one() for _ in range(8)))
+            return list(durations), time.perf_counter() - start
+
+    durations, together = asyncio.run(measure())
+    assert min(durations) >= latency
+    # served one after another, eight requests would take 8 x 0.5 s; overlapping, about 0.5 s
+    assert together < 4 * latency
 
 
 @pytest.mark.parametrize(
