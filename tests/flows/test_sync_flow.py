@@ -67,3 +67,35 @@ def test_sync_flow_applies_the_valid_rows_and_reports_the_rejects(
     html = outcome.html.read_text(encoding="utf-8")
     assert "Operations per entity" in html and "Failures per rule" in html
     assert sandbox.token not in md + html
+
+
+def test_strict_validation_stops_the_flow_before_any_api_call(
+    prefect_harness: float, latest_artifact, sandbox, api_token_env, tmp_path: Path
+) -> None:
+    from custsync.api import ApiSettings, CustomerApi
+    from custsync.api.fetch import fetch_customers
+
+    source = tmp_path / "legacy_erp"
+    shutil.copytree(ROOT / "sample_data" / "legacy_erp", source, ignore=shutil.ignore_patterns("*.py"))
+    edit_legacy_csv(next(source.glob("*.csv")), {"K-10005": {"IBAN": "DE00123456789"}})
+    api_token_env(sandbox.token)
+
+    state = sync_flow(
+        [source],
+        MAPPING,
+        on_invalid="fail",
+        api=ApiTarget(url=sandbox.url, requests_per_minute=60_000),
+        state_dir=tmp_path / "state",
+        report_dir=tmp_path / "reports",
+        return_state=True,
+    )
+
+    assert state.is_failed()
+    assert "nothing will be written" in state.message
+    with CustomerApi(ApiSettings(url=sandbox.url, token=sandbox.token)) as api:
+        assert len(fetch_customers(api)) == 0
+    md = latest_artifact("custsync-sync-report").data
+    assert "## Validation" in md and "## Plan" not in md
+    rejects = latest_artifact("custsync-sync-rejects").data
+    rows = rejects if isinstance(rejects, list) else json.loads(rejects)
+    assert [r["rule"] for r in rows if r["column"] == "bankAccount.iban"] == ["iban"]
