@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from custsync.mapping.spec import Condition, FieldSpec
 
@@ -122,9 +124,7 @@ def _split(series: pd.Series, sep: str, part: str) -> pd.Series:
 
 def _value_map(series: pd.Series, mapping: dict[str, str | None], unmapped: str) -> tuple[pd.Series, list]:
     lookup = {str(k).strip().lower(): v for k, v in mapping.items()}
-    keys = series.str.lower()
-    hit = keys.isin(list(lookup)).astype(bool)
-    mapped = keys.map(lookup).astype(STRING)
+    mapped, hit = _lookup(series.str.lower(), lookup)
     failures: list[ValueFailure] = []
     miss = series.notna() & ~hit
     if unmapped == "keep":
@@ -135,6 +135,18 @@ def _value_map(series: pd.Series, mapping: dict[str, str | None], unmapped: str)
             allowed = ", ".join(repr(k) for k in mapping)
             failures.append(ValueFailure("value_map", miss, series, f"not one of the mapped values ({allowed})"))
     return result.astype(STRING), failures
+
+
+def _lookup(keys: pd.Series, lookup: dict[str, str | None]) -> tuple[pd.Series, pd.Series]:
+    """``keys`` looked up in ``lookup``: the targets, and where a key was found (Arrow hash lookup when possible)."""
+    arrow = _arrow(keys)
+    if arrow is None:
+        hit = keys.isin(list(lookup)).astype(bool)
+        return keys.map(lookup).astype(STRING), hit
+    positions = pc.index_in(arrow, value_set=pa.array(list(lookup), pa.string()))
+    targets = pc.take(pa.array(list(lookup.values()), pa.string()), positions)
+    hit = pd.Series(pc.is_valid(positions).to_numpy(zero_copy_only=False), index=keys.index)
+    return _series(targets, keys.index), hit
 
 
 def _date(series: pd.Series, fmt: str) -> tuple[pd.Series, list[ValueFailure]]:
@@ -163,7 +175,24 @@ def _number(series: pd.Series, decimal: str, thousands: str | None) -> tuple[pd.
 
 def _blank_to_na(series: pd.Series) -> pd.Series:
     series = series.astype(STRING)
-    return series.mask(series == "")
+    arrow = _arrow(series)
+    if arrow is None:
+        return series.mask(series == "")
+    return _series(pc.if_else(pc.equal(arrow, ""), pa.scalar(None, pa.string()), arrow), series.index)
+
+
+def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow data behind a ``string`` Series (``None`` when pandas keeps strings as Python objects)."""
+    array = series.array
+    if isinstance(array, pd.arrays.ArrowStringArray) and array.dtype == STRING:
+        return array.__arrow_array__()
+    return None
+
+
+def _series(arrow: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    if isinstance(arrow, pa.Array):
+        arrow = pa.chunked_array([arrow])
+    return pd.Series(pd.arrays.ArrowStringArray(arrow), index=index, copy=False)
 
 
 def any_present(raw: pd.DataFrame, names: list[str]) -> pd.Series:

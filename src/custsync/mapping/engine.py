@@ -61,18 +61,24 @@ def map_entity(
                 fields[name] = FieldSpec(column=name)
     groups = entity.expanded_groups()
     failures: list[pd.DataFrame] = []
+    shared, shared_problems = _evaluate_all(fields, raw)
     if not groups:
-        frame = _map_fields(fields, raw, entity_name, label, failures)
+        frame = _frame(shared, raw, label, None)
+        failures += _failures(shared_problems, raw, label, entity_name, None)
     else:
         parts = []
+        anywhere = np.zeros(len(raw), dtype=bool)
         for index, group in enumerate(groups):
-            present = any_present(raw, _presence_columns(group))
-            subset = raw.loc[present.to_numpy()]
-            if subset.empty:
+            keep = any_present(raw, _presence_columns(group)).to_numpy(dtype=bool)
+            if not keep.any():
                 continue
-            part = _map_fields({**fields, **group.fields}, subset, entity_name, label, failures)
+            anywhere |= keep
+            own, problems = _evaluate_all(group.fields, raw)  # on all rows, then cut: cheaper than copying rows
+            failures += _failures(problems, raw, label, entity_name, keep)
+            part = _frame({**shared, **own}, raw, label, keep)
             part[_GROUP] = index
             parts.append(part)
+        failures += _failures(shared_problems, raw, label, entity_name, anywhere)
         if parts:
             frame = pd.concat(parts, ignore_index=True)
             frame = frame.sort_values([SOURCE_ROW, _GROUP], kind="stable", ignore_index=True).drop(columns=_GROUP)
@@ -82,18 +88,48 @@ def map_entity(
     return frame, found
 
 
-def _map_fields(
-    fields: dict[str, FieldSpec], raw: pd.DataFrame, entity_name: str, label: str, failures: list[pd.DataFrame]
-) -> pd.DataFrame:
+def _evaluate_all(
+    fields: dict[str, FieldSpec], raw: pd.DataFrame
+) -> tuple[dict[str, pd.Series], dict[str, list[ValueFailure]]]:
     columns: dict[str, pd.Series] = {}
+    problems: dict[str, list[ValueFailure]] = {}
     for name, spec in fields.items():
-        series, problems = evaluate(spec, raw)
-        columns[name] = series
-        failures.extend(_failure_rows(problems, raw, label, entity_name, name))
-    frame = pd.DataFrame(columns, index=raw.index)
-    frame[SOURCE_FILE] = pd.Series(label, index=raw.index, dtype="string")
-    frame[SOURCE_ROW] = raw[ROW].to_numpy(dtype=np.int64)
-    return frame.reset_index(drop=True)
+        columns[name], problems[name] = evaluate(spec, raw)
+    return columns, problems
+
+
+def _frame(columns: dict[str, pd.Series], raw: pd.DataFrame, label: str, keep: np.ndarray | None) -> pd.DataFrame:
+    """The records of the rows in ``keep`` (all rows when ``None``), with ``_source`` and ``_row``."""
+    rows = raw[ROW].to_numpy(dtype=np.int64)
+    if keep is None:
+        data = {name: series.array for name, series in columns.items()}
+    else:
+        data = {name: series.array[keep] for name, series in columns.items()}
+        rows = rows[keep]
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+    frame[SOURCE_FILE] = pd.Series(label, index=frame.index, dtype="string")
+    frame[SOURCE_ROW] = rows
+    return frame
+
+
+def _failures(
+    problems: dict[str, list[ValueFailure]], raw: pd.DataFrame, label: str, entity_name: str, keep: np.ndarray | None
+) -> list[pd.DataFrame]:
+    out: list[pd.DataFrame] = []
+    for column, found in problems.items():
+        for problem in found:
+            mask = problem.mask.to_numpy(dtype=bool)
+            if keep is not None:
+                mask = mask & keep
+            if mask.any():
+                out += _failure_rows(
+                    [ValueFailure(problem.rule, pd.Series(mask, index=raw.index), problem.values, problem.message)],
+                    raw,
+                    label,
+                    entity_name,
+                    column,
+                )
+    return out
 
 
 def _failure_rows(
