@@ -20,7 +20,7 @@ from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, SOURCE_FILE
 from custsync.reconcile.diff import EntityDiff, diff_entity
 from custsync.reconcile.keys import address_keys, contact_keys, customer_keys, customer_numbers
 from custsync.reconcile.modes import Mode, Scope, delete_limit
-from custsync.reconcile.normalise import normalise_frame
+from custsync.reconcile.normalise import normalise_column, normalise_frame
 from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, Update
 from custsync.reconcile.values import as_set, epoch_us, member, plain, records, to_list
 
@@ -180,7 +180,8 @@ def _plan_customers(
             for k, r in zip(missing.index, records(missing[["id", "updatedAt"]]), strict=True)
         ]
         _check_deletes("customers", len(plan.deletes), int(in_scope.sum()), options)
-    desired_numbers = as_set(customer_numbers(frame["number"]))
+    # only mirror deletes need the set of source numbers (it costs a pass over every number)
+    desired_numbers = as_set(customer_numbers(frame["number"])) if options.mode.deletes else set()
     new_numbers = {c.customer_number for c in plan.creates}
     return plan, desired_numbers, new_numbers
 
@@ -308,36 +309,45 @@ def _child_deletes(
 
 
 def _updates(diff: EntityDiff, *, parent_ids: pd.Series | None) -> list[Update]:
-    """One patch per changed record, carrying only the changed fields (``null`` clears a field)."""
+    """One patch per changed record, carrying only the changed fields (``null`` clears a field).
+
+    Values are read column by column for the changed cells only, so the Python work grows with the number
+    of changed fields, not with rows x columns."""
     if diff.update_desired.empty:
         return []
     entity = diff.entity
-    after = records(normalise_frame(entity, diff.update_desired, diff.columns))
-    before = records(diff.update_current[list(diff.columns)])
-    meta = records(diff.update_current[["id", "updatedAt"]])
+    count = len(diff.update_desired)
+    changes: list[dict[str, list[object]]] = [{} for _ in range(count)]
     masks = diff.changed.to_numpy()
-    names = np.array(diff.columns)
+    for j, column in enumerate(diff.columns):
+        rows = np.flatnonzero(masks[:, j])
+        if not len(rows):
+            continue
+        after = normalise_column(entity, column, diff.update_desired[column].iloc[rows])
+        before = diff.update_current[column].iloc[rows]
+        for row, old, new in zip(rows.tolist(), before.tolist(), after.tolist(), strict=True):
+            changes[row][column] = [plain(old), plain(new)]
+    ids = to_list(diff.update_current["id"].astype("string"))
+    seen = [plain(v) for v in diff.update_current["updatedAt"].tolist()]
+    keys = [str(k) for k in diff.update_desired.index]
     has_parent = entity.parent_key is not None
-    desired_rows = records(diff.update_desired[[c for c in ("customerNumber", "matchKey") if c in diff.update_desired]])
+    numbers = to_list(customer_numbers(diff.update_desired["customerNumber"])) if has_parent else keys
+    match_keys = to_list(diff.update_desired["matchKey"]) if "matchKey" in diff.update_desired else [None] * count
     sources = _sources(diff.update_desired)
-    out = []
-    for i, key in enumerate(diff.update_desired.index):
-        changed = names[masks[i]]
-        number = desired_rows[i].get("customerNumber") if has_parent else str(key)
-        out.append(
-            Update(
-                key=str(key),
-                id=str(meta[i]["id"]),
-                body=to_api(entity, {c: after[i][c] for c in changed}, include_nulls=True),
-                changes={c: [before[i][c], after[i][c]] for c in changed},
-                customer_number=number,
-                customer_id=plain(parent_ids.get(number)) if has_parent and parent_ids is not None else None,
-                updated_at=meta[i]["updatedAt"],
-                match_key=desired_rows[i].get("matchKey"),
-                source=sources[i],
-            )
+    return [
+        Update(
+            key=keys[i],
+            id=str(ids[i]),
+            body=to_api(entity, {c: v[1] for c, v in changes[i].items()}, include_nulls=True),
+            changes=changes[i],
+            customer_number=numbers[i],
+            customer_id=plain(parent_ids.get(numbers[i])) if has_parent and parent_ids is not None else None,
+            updated_at=seen[i],
+            match_key=match_keys[i],
+            source=sources[i],
         )
-    return out
+        for i in range(count)
+    ]
 
 
 def _rows(entity: Entity, frame: pd.DataFrame, columns: tuple[str, ...]):
@@ -387,10 +397,11 @@ def _synced(
     for frame in desired.values():
         if frame is not None and not frame.empty:
             parts.append(customer_numbers(frame["number" if "number" in frame.columns else "customerNumber"]))
-    numbers = pd.Index(pd.concat(parts).dropna().unique() if parts else [], dtype="string").sort_values()
+    distinct = pd.concat(parts).dropna().unique() if parts else []
+    numbers = pd.Index(np.asarray(distinct, dtype=object), dtype=object)
     by_number = pd.DataFrame(
         {"id": api["id"].astype("string").to_numpy(), "updated_at": epoch_us(api["updatedAt"]).to_numpy()},
-        index=customer_numbers(api["number"]).to_numpy(),
+        index=pd.Index(customer_numbers(api["number"]).to_numpy(dtype=object, na_value=None), dtype=object),
     )
     by_number = by_number[~by_number.index.duplicated()].reindex(numbers)
     columns: dict[str, list[object]] = {"number": numbers.tolist(), "id": to_list(by_number["id"])}

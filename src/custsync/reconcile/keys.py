@@ -96,5 +96,7 @@ def _remembered_ids(desired: pd.DataFrame, memory: pd.DataFrame) -> pd.Series:
 
 def _dedupe(keys: pd.Series) -> pd.Series:
     keys = keys.astype("string")
+    if not pd.Index(keys.to_numpy(dtype=object, na_value=None), dtype=object).has_duplicates:
+        return keys
     occurrence = keys.groupby(keys, dropna=False).cumcount()
     return keys.where(occurrence == 0, keys + "#" + occurrence.astype("string"))
