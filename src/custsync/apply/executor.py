@@ -4,10 +4,10 @@ Order: customer creates and patches; then sub-resource deletes; then sub-resourc
 new customer's addresses and contacts use the id its create returned); customer deletes last. One failing
 record does not stop the others; a sub-resource whose customer could not be created fails with that reason.
 
-Resuming: operations the journal has as ``done`` are not sent again. One left ``sent`` (the run died between
-sending and recording the answer) is a create whose outcome is unknown: the API is asked first (customer by
-number, address or contact by key under its customer) and it is sent only if it is not there. Patches and
-deletes are idempotent and are simply sent again.
+Resuming: operations the journal has as ``done`` are not sent again. A create left ``sent`` (the run died
+between sending and recording the answer) or ``failed`` (its outcome may be unknown) is looked up first
+(customer by number, address or contact by key under its customer) and sent only if it is not there.
+Patches and deletes are idempotent and are simply sent again.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from custsync.apply.journal import DONE, SENT, Journal
+from custsync.apply.journal import DONE, FAILED, SENT, Journal
 from custsync.apply.lookup import find_created
 from custsync.errors import ApiError, CustsyncError
 from custsync.reconcile.plan import Create, Delete, Plan, Update
@@ -106,6 +105,8 @@ class Executor:
                 await self._execute(op_id, entity, op)
             except CustsyncError as exc:
                 self._fail(op_id, entity, op, exc)
+            except Exception as exc:  # one broken record must not stop the others; reported with its type
+                self._fail(op_id, entity, op, CustsyncError(f"{type(exc).__name__}: {exc}"))
             finally:
                 self.advance(1)
 
@@ -115,7 +116,8 @@ class Executor:
             self._done(op_id, entity, op, previous.result_id, resumed=True)
             return
         parent_id = self._parent_id(entity, op)
-        if isinstance(op, Create) and previous is not None and previous.status == SENT:
+        if isinstance(op, Create) and previous is not None and previous.status in (SENT, FAILED):
+            # sent and never confirmed, or failed in a way that may have reached the API: ask before sending
             found = await find_created(self.remote, entity, op, parent_id)
             if found is not None:
                 self.journal.mark(op_id, DONE, result_id=found)
@@ -168,7 +170,7 @@ class Executor:
             problem=problem,
             status=status,
         )
-        self.journal.mark(op_id, "failed", error={"message": exc.message, "status": status, "problem": problem})
+        self.journal.mark(op_id, FAILED, error={"message": exc.message, "status": status, "problem": problem})
         self.report.failures.append(failure)
         self.report.failed_customers.add(op.customer_number)
 
@@ -177,7 +179,3 @@ def _phase(entity: str, op: Op) -> int:
     if entity == "customers":
         return 3 if isinstance(op, Delete) else 0
     return 1 if isinstance(op, Delete) else 2
-
-
-def journal_for(plan: Plan, state_dir: Path) -> Journal:
-    return Journal(state_dir, plan.plan_id(), plan.meta.api_url)
