@@ -18,7 +18,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.states import Failed, State
 
-from custsync.errors import ValidationFailed
+from custsync.errors import CustsyncError, ValidationFailed
 from custsync.export import ExportOptions
 from custsync.reconcile import Mode, PlanOptions
 from custsync.source import enforce_policy
@@ -53,24 +53,25 @@ def migration_flow(
     try:
         enforce_policy(load, "fail", None)
     except ValidationFailed as exc:
-        outcome = rehearsal.publish(report_dir)
-        log.error("%s; report %s", exc.message, outcome.html)
-        return Failed(message=f"strict validation: {exc.message}")
+        return rehearsal.fail(report_dir, f"strict validation: {exc.message}")
     desired = desired_frames(load, mapping)
 
-    if snapshot is None:
-        with rehearsal.stage("snapshot of the target"):
-            snapshot = export_task(api, ExportOptions(out=work_dir / "snapshots")).path
-    with (
-        rehearsal_target(snapshot, work_dir) as copy,
-        tempfile.TemporaryDirectory(prefix="rehearsal-state-", dir=work_dir) as state,
-    ):
-        with rehearsal.stage("fetch and plan"):
-            plan = plan_task(desired, copy, options, Path(state), sources)
-        rehearsal.planned(plan)
-        with rehearsal.stage("apply"):
-            result, calls = apply_task(plan, copy, Path(state))
-        rehearsal.applied(result, calls)
+    try:
+        if snapshot is None:
+            with rehearsal.stage("snapshot of the target"):
+                snapshot = export_task(api, ExportOptions(out=work_dir / "snapshots")).path
+        with (
+            rehearsal_target(snapshot, work_dir) as copy,
+            tempfile.TemporaryDirectory(prefix="rehearsal-state-", dir=work_dir) as state,
+        ):
+            with rehearsal.stage("fetch and plan"):
+                plan = plan_task(desired, copy, options, Path(state), sources)
+            rehearsal.planned(plan)
+            with rehearsal.stage("apply"):
+                result, calls = apply_task(plan, copy, Path(state))
+            rehearsal.applied(result, calls)
+    except CustsyncError as exc:
+        return rehearsal.fail(report_dir, f"rehearsal: {exc.message}; the target was not written to")
     rehearsed = rehearsal.publish(report_dir)
     failed = rehearsed.report.results.failed if rehearsed.report.results else 0
     if failed:
@@ -87,12 +88,15 @@ def migration_flow(
 
     real = RunRecorder("migration", api_url=api.resolved_url(), sources=sources, mapping=mapping)
     real.validated(load)
-    with real.stage("fetch and plan"):
-        plan = plan_task(desired, api, options, work_dir / "state", sources)
-    real.planned(plan)
-    with real.stage("apply"):
-        result, calls = apply_task(plan, api, work_dir / "state")
-    real.applied(result, calls)
+    try:
+        with real.stage("fetch and plan"):
+            plan = plan_task(desired, api, options, work_dir / "state", sources)
+        real.planned(plan)
+        with real.stage("apply"):
+            result, calls = apply_task(plan, api, work_dir / "state")
+        real.applied(result, calls)
+    except CustsyncError as exc:
+        return real.fail(report_dir, exc.message)
     outcome = real.publish(report_dir)
     failed = outcome.report.results.failed if outcome.report.results else 0
     if failed:

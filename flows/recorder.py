@@ -14,6 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from prefect import get_run_logger
+from prefect.states import Failed, State
+
 from custsync.report import ExportSummary, ResultSummary, RunReport
 from custsync.report.build import apply_summary, calls_summary, plan_summary, reject_records, validation_summary
 from flows.artifacts import FlowOutcome, publish_report, write_report_file
@@ -63,6 +66,12 @@ class RunRecorder:
         self._calls.append(result.calls)
         summary = ExportSummary(path=str(result.path), rows=dict(result.rows), incremental=result.mode != "full")
         self.report = replace(self.report, export=summary, run_id=result.run_id)
+
+    def fail(self, report_dir: Path, message: str) -> State:
+        """Publish what is known so far and end the run Failed with ``message`` (no traceback for a known error)."""
+        outcome = self.publish(report_dir)
+        get_run_logger().error("%s; report %s", message, outcome.html)
+        return Failed(message=message)
 
     def publish(self, report_dir: Path) -> FlowOutcome:
         """Finish the report, publish the artifacts and write the HTML file."""

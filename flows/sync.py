@@ -13,7 +13,7 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.states import Failed, State
 
-from custsync.errors import ValidationFailed
+from custsync.errors import CustsyncError, ValidationFailed
 from custsync.reconcile import Mode, PlanOptions, Scope
 from custsync.source import enforce_policy
 from custsync.state import DEFAULT_STATE_DIR
@@ -59,20 +59,21 @@ def sync_flow(
     try:
         enforce_policy(load, on_invalid, max_invalid)
     except ValidationFailed as exc:
-        outcome = run.publish(report_dir)
-        log.error("%s; report %s", exc.message, outcome.html)
-        return Failed(message=exc.message)
+        return run.fail(report_dir, exc.message)
 
-    with run.stage("fetch and plan"):
-        plan = plan_task(desired_frames(load, mapping), api, options, state_dir, sources)
-    run.planned(plan)
-    log.info("plan: %s", _counts(plan.counts()))
-    if dry_run:
-        run.dry_run()
-    else:
-        with run.stage("apply"):
-            result, calls = apply_task(plan, api, state_dir)
-        run.applied(result, calls)
+    try:
+        with run.stage("fetch and plan"):
+            plan = plan_task(desired_frames(load, mapping), api, options, state_dir, sources)
+        run.planned(plan)
+        log.info("plan: %s", _counts(plan.counts()))
+        if dry_run:
+            run.dry_run()
+        else:
+            with run.stage("apply"):
+                result, calls = apply_task(plan, api, state_dir)
+            run.applied(result, calls)
+    except CustsyncError as exc:  # refused plan, API unreachable after the retries, bad settings
+        return run.fail(report_dir, exc.message)
     outcome = run.publish(report_dir)
     failed = outcome.report.results.failed if outcome.report.results else 0
     if failed:

@@ -1,6 +1,7 @@
 """The pipeline's stages as Prefect tasks; each calls one library function and nothing else of substance.
 
-Retries, and why each is safe:
+Retries (only for errors that may pass: 5xx, 429 and transport errors that outlived the client's own retries;
+a refused plan, a bad setting or a 400 fails at once), and why each is safe:
 
 - ``read-map-validate``: none — reading the same file again gives the same answer.
 - ``plan`` (fetch + diff): 2 retries; it only reads the API.
@@ -16,12 +17,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
 from custsync.apply import ApplyReport, apply_plan
+from custsync.errors import RateLimitedError, ServerError, TransportError
 from custsync.export import ExportOptions, ExportResult, export_snapshot
 from custsync.mapping import default_mapping, load_mapping
 from custsync.reconcile import Plan, PlanOptions, plan_sync
@@ -32,7 +36,14 @@ from custsync.source import SourceLoad, read_source
 from custsync.state import StateStore
 from flows.connection import ApiTarget, open_api, open_async_api
 
-_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
+
+def transient(task: object, task_run: object, state: State) -> bool:
+    """Retry only what may pass: the API down, overloaded or unreachable — never a refusal or a bad setting."""
+    return isinstance(state.data, ServerError | TransportError | RateLimitedError)
+
+
+_TASK: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+_RETRIED: dict[str, Any] = {**_TASK, "retry_condition_fn": transient}
 
 
 @task(name="read-map-validate", **_TASK)
@@ -41,7 +52,7 @@ def load_task(sources: list[Path], mapping: Path | None) -> SourceLoad:
     return read_source(sources, mapping)
 
 
-@task(name="plan", retries=2, retry_delay_seconds=[10, 60], **_TASK)
+@task(name="plan", retries=2, retry_delay_seconds=[10, 60], **_RETRIED)
 def plan_task(
     desired: dict[str, pd.DataFrame | None], api: ApiTarget, options: PlanOptions, state_dir: Path, sources: list[Path]
 ) -> Plan:
@@ -58,7 +69,7 @@ def plan_task(
     return asyncio.run(plan())
 
 
-@task(name="apply", retries=1, retry_delay_seconds=30, **_TASK)
+@task(name="apply", retries=1, retry_delay_seconds=30, **_RETRIED)
 def apply_task(plan: Plan, api: ApiTarget, state_dir: Path) -> tuple[ApplyReport, dict[str, int]]:
     """Carry out the plan (journaled and resumable); returns what was done and the calls it spent."""
 
@@ -71,7 +82,7 @@ def apply_task(plan: Plan, api: ApiTarget, state_dir: Path) -> tuple[ApplyReport
     return asyncio.run(apply())
 
 
-@task(name="export", retries=2, retry_delay_seconds=[10, 60], **_TASK)
+@task(name="export", retries=2, retry_delay_seconds=[10, 60], **_RETRIED)
 def export_task(api: ApiTarget, options: ExportOptions) -> ExportResult:
     """Write one snapshot of the API's data."""
     with open_api(api) as client:

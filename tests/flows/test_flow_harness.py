@@ -32,3 +32,20 @@ def test_prefect_runs_against_the_harness_not_a_remote_server(prefect_harness: f
     url = PREFECT_API_URL.value()
     assert url.startswith("http://127.0.0.1:"), url
     assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+
+
+def test_tasks_retry_only_errors_that_may_pass() -> None:
+    from flows.tasks import transient
+    from prefect.states import Failed
+
+    from custsync.errors import ConfigError, PlanError, RequestValidationError, ServerError, TransportError
+
+    for passing in (ServerError("503"), TransportError("connection reset")):
+        assert transient(None, None, Failed(data=passing))
+    for lasting in (
+        PlanError("too many deletes"),
+        ConfigError("no token"),
+        RequestValidationError("bad"),
+        ValueError(),
+    ):
+        assert not transient(None, None, Failed(data=lasting))
