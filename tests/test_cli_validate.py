@@ -136,3 +136,16 @@ def test_mapping_typo_is_a_clear_error_in_json(tmp_path: Path) -> None:
     payload = json.loads(out)
     assert code == 2 and payload["error"] == "MappingError"
     assert ":4: unknown key 'colunm'" in payload["message"] and payload["hint"] == "did you mean 'column'?"
+
+
+def test_a_misspelt_canonical_column_is_a_warning_with_a_suggestion(tmp_path: Path) -> None:
+    (tmp_path / "customers.csv").write_text(
+        "number,customerType,name,contact.emial\nK1,company,ACME,info@acme.de\n", encoding="utf-8"
+    )
+    code, out, err = invoke(str(tmp_path), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["failures"] == []
+    (warning,) = summary["warnings"]
+    assert "'contact.emial' is not a canonical column" in warning and "did you mean 'contact.email'?" in warning
+    code, _, err = invoke(str(tmp_path))
+    assert code == 0 and "warning:" in err and "contact.emial" in err

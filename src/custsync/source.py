@@ -15,9 +15,10 @@ never writes half a customer, and the report says why each held-back record was 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +30,7 @@ from custsync.io.rejects import concat_failures, failures_frame, failures_to_rec
 from custsync.mapping import default_mapping, load_mapping
 from custsync.mapping.engine import entities_reading, map_entity, source_needs
 from custsync.mapping.spec import ENTITY_NAMES, MappingSpec
-from custsync.model import SOURCE_FILE, SOURCE_ROW, validate_frames
+from custsync.model import ENTITIES, SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW, validate_frames
 
 OnInvalid = Literal["fail", "skip"]
 SOURCE_SUFFIXES = (".csv", ".parquet", ".tsv", ".txt")
@@ -50,6 +51,8 @@ class SourceLoad:
     """Records read from all source files (including refused ones)."""
     rejected_rows: int
     """Distinct source rows that were held back."""
+    warnings: list[str] = field(default_factory=list)
+    """Things worth a look that reject nothing, e.g. a column a canonical file has but the model does not."""
 
     @property
     def ok(self) -> bool:
@@ -66,6 +69,7 @@ class SourceLoad:
                 "invalid": counts["invalid"],
             }
         out["failures"] = failures_to_records(self.failures)
+        out["warnings"] = list(self.warnings)
         return out
 
 
@@ -104,8 +108,10 @@ def read_source(
     extra_rows: dict[str, int] = {}
     refused_customers: dict[str, str] = {}
     source_rows = 0
+    warnings: list[str] = []
     for path, readers in _assign(spec, paths):
         table = _read(path, spec, readers, options)
+        warnings += _unknown_columns(spec, readers, table)
         source_rows += table.records
         if len(table.rejects):
             rejects = table.rejects.copy()
@@ -120,7 +126,9 @@ def read_source(
     frames = {e: pd.concat(parts, ignore_index=True) for e, parts in mapped.items()}
     result = validate_frames(frames, existing_customers=existing_customers)
     failures.append(_follow_refused(result.failures, refused_customers))
-    return _settle(name, frames, result.valid, concat_failures(failures), extra_rows, source_rows)
+    load = _settle(name, frames, result.valid, concat_failures(failures), extra_rows, source_rows)
+    load.warnings = warnings
+    return load
 
 
 def enforce_policy(load: SourceLoad, on_invalid: OnInvalid, max_invalid: str | int | None) -> None:
@@ -215,6 +223,24 @@ def _ordered(names: list[str]) -> list[str]:
 
 def _patterns(spec: MappingSpec) -> str:
     return ", ".join(sorted({e.file for e in spec.entities.values() if e.file}))
+
+
+def _unknown_columns(spec: MappingSpec, readers: list[str], table: RawTable) -> list[str]:
+    """Header columns of a passthrough (canonical) file that nothing reads: most likely a misspelt column."""
+    passthrough = [e for e in readers if spec.entities[e].passthrough]
+    if not passthrough:
+        return []
+    known: set[str] = set(SOURCE_COLUMNS)
+    for entity in readers:
+        known |= set(ENTITIES[entity].columns) | set(source_needs(entity, spec.entities[entity]).wanted or ())
+    canonical = sorted({c for e in passthrough for c in ENTITIES[e].columns})
+    out = []
+    for column in table.header:
+        if column and column not in known:
+            close = difflib.get_close_matches(column, canonical, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append(f"{table.label}: column {column!r} is not a canonical column and is ignored{hint}")
+    return out
 
 
 def _read(path: Path, spec: MappingSpec, readers: list[str], options: ReadOptions) -> RawTable:

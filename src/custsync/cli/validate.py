@@ -74,6 +74,8 @@ def _print(load: SourceLoad, show: int, rejects: Path | None, stop: ValidationFa
         if len(load.failures) > show:
             more = f"… and {len(load.failures) - show} more"
             console.print(f"{more}; see --rejects FILE or --json for all of them", highlight=False)
+    for warning in load.warnings:
+        console.print(f"[yellow]warning:[/] {_cell(warning)}", highlight=False)
     if rejects is not None:
         console.print(f"rejects report written to {rejects}", highlight=False)
     if stop is not None:
