@@ -18,7 +18,9 @@ from custsync.source import SourceLoad, enforce_policy, read_source
 @friendly_errors
 def validate_command(
     sources: list[Path] = typer.Argument(
-        ..., help="Source files (CSV/Parquet) or directories holding customers/addresses/contacts files."
+        ...,
+        metavar="SOURCE",
+        help="Source files (CSV/Parquet) or directories holding customers/addresses/contacts files.",
     ),
     mapping: Path | None = typer.Option(
         None, "--mapping", "-m", help="Mapping file (default: the canonical layout, mappings/canonical.yaml)."
