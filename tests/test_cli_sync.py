@@ -195,3 +195,9 @@ def test_mirror_refuses_a_source_with_skipped_rows(cli, sandbox, tmp_path):
     assert "rejected" in out["message"]
     upsert = cli("sync", str(source), *skip)
     assert upsert["ok"] and upsert["customers"]["create"] == 3
+
+
+def test_mirror_without_scope_is_refused_before_any_work(tmp_path):
+    result = CliRunner().invoke(app, ["sync", str(tmp_path), "--mode", "mirror", "--json"], env={})
+    assert result.exit_code == 2
+    assert "scope" in json.loads(result.stdout)["message"]

@@ -23,6 +23,7 @@ from custsync.cli import app
 pytestmark = pytest.mark.integration
 
 MAIN = "from custsync.cli import main; main()"
+FULL_ENV = "CUSTSYNC_RELIABILITY_FULL"
 
 
 def write_source(directory: Path, n: int) -> Path:
@@ -148,7 +149,7 @@ def test_sigkilled_apply_resumes_without_duplicates(sandbox_factory, tmp_path):
 @pytest.mark.reliability
 @pytest.mark.slow
 def test_sigkilled_apply_with_faults_many_times(sandbox_factory, tmp_path, request):
-    if not request.config.getoption("--reliability-full", default=False):
-        pytest.skip("the long kill soak runs with make reliability (--reliability-full)")
+    if not (request.config.getoption("--reliability-full", default=False) or os.environ.get(FULL_ENV)):
+        pytest.skip(f"the long kill soak runs with --reliability-full or {FULL_ENV}=1")
     server = sandbox_factory(latency_ms=10, fail_after_commit_rate=0.05, fail_rate=0.05, seed=7)
     run_kill_scenario(server, tmp_path, customers=500, kill_points=[50, 200, 450, 800, 1300, 1700, 1950])

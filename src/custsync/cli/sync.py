@@ -24,6 +24,7 @@ from custsync.errors import ConfigError, PlanError
 from custsync.mapping import default_mapping, load_mapping
 from custsync.reconcile import Mode, Plan, PlanOptions, Scope, plan_sync
 from custsync.reconcile.api_remote import ApiRemote
+from custsync.reconcile.modes import check_mirror_options
 from custsync.reconcile.plan import ENTITY_NAMES
 from custsync.reconcile.provided import declare_provided
 from custsync.source import load_source
@@ -156,9 +157,11 @@ def _options(mode: str, scope: str | None, max_deletes: int | None, force: bool,
         raise ConfigError(f"unknown --mode {mode!r}", hint="choose upsert, insert, update or mirror") from None
     if max_deletes is not None and max_deletes < 0:
         raise ConfigError("--max-deletes must not be negative")
+    parsed_scope = Scope.parse(scope) if scope else None
+    check_mirror_options(parsed_mode, parsed_scope)  # before reading sources or calling the API
     return PlanOptions(
         mode=parsed_mode,
-        scope=Scope.parse(scope) if scope else None,
+        scope=parsed_scope,
         max_deletes=max_deletes,
         force=force,
         full=full,
