@@ -45,6 +45,11 @@ class ApiTarget(BaseModel):
         "so that several workers share one rate limit",
     )
 
+    @property
+    def display_url(self) -> str | None:
+        """The URL for reports and logs, or ``None`` when unset (the task that needs it fails clearly then)."""
+        return self.url or os.environ.get(ENV_URL) or None
+
     def resolved_url(self) -> str:
         """``url``, or ``$CUSTSYNC_API_URL`` of the process running the flow."""
         url = self.url or os.environ.get(ENV_URL, "")

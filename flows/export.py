@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Literal
 
 from prefect import flow, get_run_logger
+from prefect.states import State
 
+from custsync.errors import CustsyncError
 from custsync.export import ExportOptions
 from custsync.export.incremental import DEFAULT_ROLLING_SHARE
 from custsync.io.snapshot import FORMATS
@@ -25,15 +27,22 @@ def export_flow(
     csv_dialect: Literal["default", "excel-de"] = "default",
     api: ApiTarget = ApiTarget(),
     report_dir: Path = Path(".custsync/reports"),
-) -> FlowOutcome:
+) -> FlowOutcome | State:
     """Write one snapshot into ``out``; publish what it holds and what it cost."""
     log = get_run_logger()
-    run = RunRecorder("export", api_url=api.resolved_url())
-    options = ExportOptions(
-        out=out, formats=FORMATS[format], incremental=incremental, rolling_share=rolling_share, csv_dialect=csv_dialect
-    )
-    with run.stage("export"):
-        result = export_task(api, options)
+    run = RunRecorder("export", api_url=api.display_url)
+    try:
+        options = ExportOptions(
+            out=out,
+            formats=FORMATS[format],
+            incremental=incremental,
+            rolling_share=rolling_share,
+            csv_dialect=csv_dialect,
+        )
+        with run.stage("export"):
+            result = export_task(api, options)
+    except CustsyncError as exc:  # the API unreachable after the retries, bad settings, unwritable output
+        return run.fail(report_dir, exc.message)
     run.exported(result)
     outcome = run.publish(report_dir)
     rows = ", ".join(f"{n} {name}" for name, n in result.rows.items())

@@ -18,7 +18,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.states import Failed, State
 
-from custsync.errors import CustsyncError, ValidationFailed
+from custsync.errors import CustsyncError
 from custsync.export import ExportOptions
 from custsync.reconcile import Mode, PlanOptions
 from custsync.source import enforce_policy
@@ -46,13 +46,13 @@ def migration_flow(
     """
     log = get_run_logger()
     options = PlanOptions(mode=Mode.INSERT)
-    rehearsal = RunRecorder("migration-rehearsal", api_url=api.resolved_url(), sources=sources, mapping=mapping)
-    with rehearsal.stage("read, map, validate"):
-        load = load_task(sources, mapping)
-    rehearsal.validated(load)
+    rehearsal = RunRecorder("migration-rehearsal", api_url=api.display_url, sources=sources, mapping=mapping)
     try:
+        with rehearsal.stage("read, map, validate"):
+            load = load_task(sources, mapping)
+        rehearsal.validated(load)
         enforce_policy(load, "fail", None)
-    except ValidationFailed as exc:
+    except CustsyncError as exc:  # an unreadable source, a bad mapping, or any invalid row
         return rehearsal.fail(report_dir, f"strict validation: {exc.message}")
     desired = desired_frames(load, mapping)
 
@@ -80,13 +80,13 @@ def migration_flow(
     if not go_on:
         log.info(
             "rehearsal on a copy of %s succeeded (%d writes); run again with go_on=True to migrate; report %s",
-            api.resolved_url(),
+            api.display_url,
             plan.operations,
             rehearsed.html,
         )
         return rehearsed
 
-    real = RunRecorder("migration", api_url=api.resolved_url(), sources=sources, mapping=mapping)
+    real = RunRecorder("migration", api_url=api.display_url, sources=sources, mapping=mapping)
     real.validated(load)
     try:
         with real.stage("fetch and plan"):

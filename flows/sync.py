@@ -13,7 +13,7 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.states import Failed, State
 
-from custsync.errors import CustsyncError, ValidationFailed
+from custsync.errors import CustsyncError
 from custsync.reconcile import Mode, PlanOptions, Scope
 from custsync.source import enforce_policy
 from custsync.state import DEFAULT_STATE_DIR
@@ -49,19 +49,19 @@ def sync_flow(
     ``scope``, and at most ``max_deletes`` unless ``force``).
     """
     log = get_run_logger()
-    run = RunRecorder("sync", api_url=api.resolved_url(), sources=sources, mapping=mapping)
-    options = PlanOptions(
-        mode=Mode(mode), scope=Scope.parse(scope) if scope else None, max_deletes=max_deletes, force=force, full=full
-    )
-    with run.stage("read, map, validate"):
-        load = load_task(sources, mapping)
-    run.validated(load)
+    run = RunRecorder("sync", api_url=api.display_url, sources=sources, mapping=mapping)
     try:
+        with run.stage("read, map, validate"):
+            load = load_task(sources, mapping)
+        run.validated(load)
         enforce_policy(load, on_invalid, max_invalid)
-    except ValidationFailed as exc:
-        return run.fail(report_dir, exc.message)
-
-    try:
+        options = PlanOptions(
+            mode=Mode(mode),
+            scope=Scope.parse(scope) if scope else None,
+            max_deletes=max_deletes,
+            force=force,
+            full=full,
+        )
         with run.stage("fetch and plan"):
             plan = plan_task(desired_frames(load, mapping), api, options, state_dir, sources)
         run.planned(plan)
@@ -72,7 +72,7 @@ def sync_flow(
             with run.stage("apply"):
                 result, calls = apply_task(plan, api, state_dir)
             run.applied(result, calls)
-    except CustsyncError as exc:  # refused plan, API unreachable after the retries, bad settings
+    except CustsyncError as exc:  # unreadable source, invalid rows, refused plan, API unreachable, bad settings
         return run.fail(report_dir, exc.message)
     outcome = run.publish(report_dir)
     failed = outcome.report.results.failed if outcome.report.results else 0
