@@ -27,6 +27,7 @@ import pandas as pd
 from custsync.errors import ConfigError, InputError, ValidationFailed
 from custsync.io.readers import RawTable, ReadOptions, read_table
 from custsync.io.rejects import concat_failures, failures_frame, failures_to_records
+from custsync.io.snapshot import LATEST_FILE, MANIFEST_NAME, latest_snapshot, read_snapshot
 from custsync.mapping import default_mapping, load_mapping
 from custsync.mapping.engine import entities_reading, map_entity, source_needs
 from custsync.mapping.spec import ENTITY_NAMES, MappingSpec
@@ -109,7 +110,12 @@ def read_source(
     refused_customers: dict[str, str] = {}
     source_rows = 0
     warnings: list[str] = []
-    for path, readers in _assign(spec, paths):
+    snapshots, paths = _split_snapshots(spec, paths)
+    for entity, frame in snapshots:
+        mapped.setdefault(entity, []).append(frame)
+        source_rows += len(frame)
+    files = _assign(spec, paths) if paths or not snapshots else []
+    for path, readers in files:
         table = _read(path, spec, readers, options)
         warnings += _unknown_columns(spec, readers, table)
         source_rows += table.records
@@ -185,6 +191,42 @@ def _over(bad: int, total: int, limit: tuple[str, float]) -> bool:
 
 
 # ----------------------------------------------------------------------------------------------- files
+
+
+def _split_snapshots(
+    spec: MappingSpec, paths: Sequence[Path | str]
+) -> tuple[list[tuple[str, pd.DataFrame]], list[Path | str]]:
+    """Take export snapshots out of ``paths`` and read them through their manifest.
+
+    A snapshot directory (or a snapshots root with a ``LATEST`` pointer) is read with the manifest's own CSV
+    dialect, its formula neutralisation undone and its checksums verified, so every snapshot the export writes
+    is a valid source for the canonical mapping — CSV in ``excel-de`` included. Other mappings read files as
+    they are.
+    """
+    if not all(entity.passthrough for entity in spec.entities.values()):
+        return [], list(paths)
+    frames: list[tuple[str, pd.DataFrame]] = []
+    rest: list[Path | str] = []
+    for given in paths:
+        path = Path(given)
+        snapshot = path if (path / MANIFEST_NAME).is_file() else None
+        if snapshot is None and (path / LATEST_FILE).is_file():
+            snapshot = latest_snapshot(path)
+        if snapshot is None:
+            rest.append(given)
+            continue
+        read = read_snapshot(snapshot)
+        by_entity = {entry.entity: entry for entry in read.manifest.files}
+        for name, frame in read.frames.items():
+            entry = by_entity.get(name)
+            if entry is None:
+                continue
+            frame = frame.copy()
+            frame[SOURCE_FILE] = str(snapshot / entry.file)
+            first_row = 2 if entry.format == "csv" else 1
+            frame[SOURCE_ROW] = pd.array(range(first_row, first_row + len(frame)), dtype="Int64")
+            frames.append((name, frame))
+    return frames, rest
 
 
 def _assign(spec: MappingSpec, paths: Sequence[Path | str]) -> list[tuple[Path, list[str]]]:

@@ -43,8 +43,13 @@ def _plan_counts(server, source: str, state_dir) -> dict:
 
 @pytest.mark.parametrize(
     "args",
-    [["--format", "both"], ["--format", "csv", "--no-neutralise-formulas"]],
-    ids=["parquet+csv", "plain-csv"],
+    [
+        ["--format", "both"],
+        ["--format", "csv", "--no-neutralise-formulas"],
+        ["--format", "csv"],
+        ["--format", "csv", "--csv-dialect", "excel-de"],
+    ],
+    ids=["parquet+csv", "plain-csv", "neutralised-csv", "excel-de-csv"],
 )
 def test_round_trip_plans_zero_operations(sandbox_factory, tmp_path, args):
     server = sandbox_factory(seed_customers=12, seed=11)
@@ -55,6 +60,14 @@ def test_round_trip_plans_zero_operations(sandbox_factory, tmp_path, args):
         counts = plan[entity]
         assert counts["create"] == counts["update"] == counts["delete"] == 0, (entity, counts)
         assert counts["unchanged"] == summary["rows"][entity]
+
+
+def test_snapshots_root_is_read_through_its_latest_pointer(sandbox_factory, tmp_path):
+    server = sandbox_factory(seed_customers=6, seed=5)
+    summary = _export(server, tmp_path / "out", "--format", "csv", "--csv-dialect", "excel-de")
+    plan = _plan_counts(server, str(tmp_path / "out"), tmp_path / "state")
+    assert plan["customers"]["unchanged"] == summary["rows"]["customers"] == 6
+    assert plan["customers"]["create"] == plan["customers"]["update"] == 0
 
 
 def test_neutralised_csv_read_back_with_read_snapshot_plans_zero_operations(sandbox_factory, tmp_path):
