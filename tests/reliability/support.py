@@ -307,7 +307,7 @@ class Cli:
     def command(self, args: tuple[str, ...], log: Path) -> list[str]:
         return [sys.executable, "-c", _LAUNCHER, str(log), *args]
 
-    def run(self, *args: str, timeout: float = 900) -> Run:
+    def run(self, *args: str, timeout: float = 3000) -> Run:
         out, err, log = self._files(args)
         with out.open("wb") as o, err.open("wb") as e:
             done = subprocess.run(
