@@ -15,7 +15,10 @@ Another 1% of the rows differ only in case or whitespace, which both sides must 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -123,10 +126,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=100_000, help="rows the per-row baseline runs on")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout (text to stderr)")
     args = parser.parse_args()
+    say = functools.partial(print, file=sys.stderr if args.json else sys.stdout, flush=True)
     n, sample = args.rows, min(args.sample, args.rows)
     desired, current = frames(n)
-    print(f"{n:,} customers, 1% changed, 1% with case/whitespace noise only")
+    say(f"{n:,} customers, 1% changed, 1% with case/whitespace noise only")
 
     with tempfile.TemporaryDirectory() as tmp:
         d_path, c_path = Path(tmp) / "desired.parquet", Path(tmp) / "current.parquet"
@@ -142,12 +147,30 @@ def main() -> None:
     assert slow_updates == vectorised(sub_d, sub_c), "baseline and vectorised disagree on the sample"
     slow, slow_cpu = slow_sample * n / sample, slow_sample_cpu * n / sample
 
-    print("                                          wall s    cpu s")
-    print(f"read both frames from Parquet (floor)  {floor:9.2f} {floor_cpu:8.2f}")
-    print(f"{f'vectorised plan ({updates:,} patches)':38} {fast:9.2f} {fast_cpu:8.2f}")
-    print(f"per-row Python dicts, extrapolated     {slow:9.2f} {slow_cpu:8.2f}  (measured on {sample:,} rows)")
-    print(f"speed-up over the per-row baseline:    {slow / fast:6.1f}x wall, {slow_cpu / fast_cpu:.1f}x cpu")
-    print(f"vectorised plan / Parquet read floor:  {fast / floor:6.1f}x wall, {fast_cpu / floor_cpu:.1f}x cpu")
+    say("                                          wall s    cpu s")
+    say(f"read both frames from Parquet (floor)  {floor:9.2f} {floor_cpu:8.2f}")
+    say(f"{f'vectorised plan ({updates:,} patches)':38} {fast:9.2f} {fast_cpu:8.2f}")
+    say(f"per-row Python dicts, extrapolated     {slow:9.2f} {slow_cpu:8.2f}  (measured on {sample:,} rows)")
+    say(f"speed-up over the per-row baseline:    {slow / fast:6.1f}x wall, {slow_cpu / fast_cpu:.1f}x cpu")
+    say(f"vectorised plan / Parquet read floor:  {fast / floor:6.1f}x wall, {fast_cpu / floor_cpu:.1f}x cpu")
+    if args.json:
+        result = {
+            "rows": n,
+            "sample": sample,
+            "patches": updates,
+            "parquet_floor_s": round(floor, 3),
+            "vectorised_s": round(fast, 3),
+            "per_row_extrapolated_s": round(slow, 3),
+            "cpu": {
+                "parquet_floor_s": round(floor_cpu, 3),
+                "vectorised_s": round(fast_cpu, 3),
+                "per_row_s": round(slow_cpu, 3),
+            },
+            "speedup_ratio_vs_per_row": round(slow / fast, 2),
+            "cpu_speedup_ratio_vs_per_row": round(slow_cpu / fast_cpu, 2),
+            "vectorised_to_parquet_floor_ratio": round(fast / floor, 2),
+        }
+        sys.stdout.write(json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":
