@@ -16,6 +16,7 @@ never writes half a customer, and the report says why each held-back record was 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from custsync.io.snapshot import LATEST_FILE, MANIFEST_NAME, latest_snapshot, re
 from custsync.mapping import default_mapping, load_mapping
 from custsync.mapping.engine import entities_reading, map_entity, source_needs
 from custsync.mapping.spec import ENTITY_NAMES, MappingSpec
-from custsync.model import ENTITIES, SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW, validate_frames
+from custsync.model import ENTITIES, READ_ONLY_COLUMNS, SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW, validate_frames
 
 OnInvalid = Literal["fail", "skip"]
 SOURCE_SUFFIXES = (".csv", ".parquet", ".tsv", ".txt")
@@ -209,7 +210,7 @@ def _split_snapshots(
     rest: list[Path | str] = []
     for given in paths:
         path = Path(given)
-        snapshot = path if (path / MANIFEST_NAME).is_file() else None
+        snapshot = path if _is_snapshot(path) else None
         if snapshot is None and (path / LATEST_FILE).is_file():
             snapshot = latest_snapshot(path)
         if snapshot is None:
@@ -222,11 +223,24 @@ def _split_snapshots(
             if entry is None:
                 continue
             frame = frame.copy()
+            for column in READ_ONLY_COLUMNS:  # ignored on import, as the canonical mapping does
+                frame[column] = pd.Series(pd.NA, index=frame.index, dtype=frame[column].dtype)
             frame[SOURCE_FILE] = str(snapshot / entry.file)
             first_row = 2 if entry.format == "csv" else 1
             frame[SOURCE_ROW] = pd.array(range(first_row, first_row + len(frame)), dtype="Int64")
             frames.append((name, frame))
     return frames, rest
+
+
+def _is_snapshot(path: Path) -> bool:
+    """A directory with a custsync manifest (another tool's ``manifest.json`` is just a file beside the data)."""
+    manifest = path / MANIFEST_NAME
+    if not manifest.is_file():
+        return False
+    try:
+        return "runId" in json.loads(manifest.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return False
 
 
 def _assign(spec: MappingSpec, paths: Sequence[Path | str]) -> list[tuple[Path, list[str]]]:
