@@ -148,6 +148,7 @@ def test_sigkilled_apply_resumes_without_duplicates(sandbox_factory, tmp_path):
 
 @pytest.mark.reliability
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_sigkilled_apply_with_faults_many_times(sandbox_factory, tmp_path, request):
     if not (request.config.getoption("--reliability-full", default=False) or os.environ.get(FULL_ENV)):
         pytest.skip(f"the long kill soak runs with --reliability-full or {FULL_ENV}=1")
