@@ -1,9 +1,11 @@
-"""Test-wide setup: Prefect runs quiet and offline; shared fixtures live in tests/fixtures/."""
+"""Test-wide setup: Prefect runs quiet and offline; the sandbox fixtures start real servers on 127.0.0.1."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import pytest
 
 _ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("PREFECT_HOME", str(_ROOT / ".custsync" / "prefect-test"))
@@ -11,12 +13,12 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false")
 os.environ.setdefault("PREFECT_SERVER_UI_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 REPO_ROOT = _ROOT
 
 
 # -- the sandbox fixtures: a real customer API server on 127.0.0.1 ------------------------------------------------
-import pytest  # noqa: E402
 
 
 @pytest.fixture
