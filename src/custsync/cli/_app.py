@@ -25,6 +25,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from custsync import __version__
+
+        sys.stdout.write(f"custsync {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Keep an ERP's customer master data in sync with the customer API."""
+
+
 console = Console(stderr=True)
 """Human-readable output goes to stderr, so ``--json`` keeps stdout clean for scripts."""
 
