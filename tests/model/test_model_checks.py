@@ -38,6 +38,8 @@ CASES = [
     ("customers", 0, "financial.paymentTerms.discountPercent", "0", "-2", "percent"),
     ("customers", 0, "shipping.deliveryBan", "yes", "vielleicht", "boolean"),
     ("customers", 0, "lead.isLead", "0", "2", "boolean"),
+    ("customers", 0, "groups", "1, 3", "VIP", "ids"),
+    ("customers", 0, "project.id", "17", "Projekt A", "ids"),
     ("addresses", 0, "customerNumber", "C1", None, "required"),
     ("addresses", 2, "type", "deliveryaddress", "shipping", "enum"),
     ("addresses", 2, "type", "deliveryaddress", None, "required"),
@@ -52,6 +54,7 @@ CASES = [
     ("contacts", 0, "marketingBan", "nein", "vielleicht", "boolean"),
     ("contacts", 0, "address.country", "AT", "AUT", "country"),
     ("contacts", 0, "contact.email", "e.muster@muster.de", "erika", "email"),
+    ("contacts", 0, "groups", "2,4", "2;4", "ids"),
 ]
 
 

@@ -108,3 +108,15 @@ def percent(series: pd.Series, *, enabled: bool) -> pd.Series:
     if not enabled:
         return pd.Series(True, index=series.index)
     return series.between(0, 100).fillna(True).astype(bool)
+
+
+IDS_PATTERN = r"\d+(?:\s*,\s*\d+)*"
+"""API ids are strings of digits; a list of them is held comma-separated (``1,3``)."""
+
+
+@extensions.register_check_method(statistics=["enabled"], check_type="vectorized")
+def ids(series: pd.Series, *, enabled: bool) -> pd.Series:
+    """Group and project references are API ids: digits, comma-separated for lists."""
+    if not enabled:
+        return pd.Series(True, index=series.index)
+    return series.astype("string").str.fullmatch(IDS_PATTERN).fillna(True).astype(bool)

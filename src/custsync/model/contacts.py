@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import DataFrame, Series
 
-from custsync.model import _checks  # noqa: F401  (registers email=, country=)
+from custsync.model import _checks  # noqa: F401  (registers email=, country=, ids=)
 from custsync.model._base import CanonicalModel
 from custsync.model._types import DATE_KWARGS, Date, Flag, Text
 
@@ -41,7 +41,7 @@ class ContactSchema(CanonicalModel):
     contact_mobile: Series[Text] = pa.Field(alias="contact.mobile", nullable=True)
     contact_salutation: Series[Text] = pa.Field(alias="contact.salutation", nullable=True)
     contact_email: Series[Text] = pa.Field(alias="contact.email", nullable=True, email=True)
-    groups: Series[Text] = pa.Field(nullable=True, description="comma-separated group ids")
+    groups: Series[Text] = pa.Field(nullable=True, ids=True, description="comma-separated group ids")
     comment: Series[Text] = pa.Field(nullable=True)
     others: Series[Text] = pa.Field(nullable=True)
 

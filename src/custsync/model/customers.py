@@ -11,7 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import DataFrame, Series
 
-from custsync.model import _checks  # noqa: F401  (registers email=, iban=, bic=, currency=, percent=)
+from custsync.model import _checks  # noqa: F401  (registers email=, iban=, ... ids=)
 from custsync.model._base import CanonicalModel
 from custsync.model._types import DATE_KWARGS, Date, Flag, Integer, Money, Percent, Text
 
@@ -24,7 +24,7 @@ class CustomerSchema(CanonicalModel):
 
     # meta data
     number: Series[Text] = pa.Field(nullable=False, unique=True, description="customer number (the key)")
-    groups: Series[Text] = pa.Field(nullable=True, description="comma-separated group ids")
+    groups: Series[Text] = pa.Field(nullable=True, ids=True, description="comma-separated group ids")
     # type and names
     customerType: Series[Text] = pa.Field(isin=CUSTOMER_TYPES, nullable=False)
     name: Series[Text] = pa.Field(nullable=True, description="company name; for persons 'firstname lastname'")
@@ -36,7 +36,7 @@ class CustomerSchema(CanonicalModel):
     salutationPhrase: Series[Text] = pa.Field(nullable=True)
     department: Series[Text] = pa.Field(nullable=True)
     subDepartment: Series[Text] = pa.Field(nullable=True)
-    project_id: Series[Text] = pa.Field(alias="project.id", nullable=True)
+    project_id: Series[Text] = pa.Field(alias="project.id", nullable=True, ids=True)
     # contact data
     contact_phone: Series[Text] = pa.Field(alias="contact.phone", nullable=True)
     contact_mobile: Series[Text] = pa.Field(alias="contact.mobile", nullable=True)

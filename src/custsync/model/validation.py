@@ -23,7 +23,7 @@ What is checked, and the rule id each failure carries (see docs/model.md for the
 
 - conversion of each cell to its column's dtype: ``date``, ``timestamp``, ``number``, ``boolean``;
 - the pandera schemas of :mod:`custsync.model` (run with ``lazy=True``): ``required``, ``enum``, ``unique``,
-  ``email``, ``iban``, ``bic``, ``country``, ``currency``, ``non_negative``, ``percent``,
+  ``email``, ``iban``, ``bic``, ``country``, ``currency``, ``ids``, ``non_negative``, ``percent``,
   ``required_for_person``, ``required_for_company``, ``one_masterdata_per_customer``,
   ``one_billingaddress_per_customer``;
 - across tables: ``unknown_customer`` (an address/contact names a customer number that is neither in the input
@@ -65,6 +65,7 @@ _STATIC_MESSAGES = {
     "date": "not an ISO date (YYYY-MM-DD)",
     "timestamp": "not an ISO 8601 timestamp",
     "boolean": "not a boolean (true/false, yes/no, 1/0)",
+    "ids": "not an API id, or a comma-separated list of them (like 1,3)",
 }
 
 _GROUP_MESSAGES = {
