@@ -201,3 +201,12 @@ def test_mirror_without_scope_is_refused_before_any_work(tmp_path):
     result = CliRunner().invoke(app, ["sync", str(tmp_path), "--mode", "mirror", "--json"], env={})
     assert result.exit_code == 2
     assert "scope" in json.loads(result.stdout)["message"]
+
+
+def test_sync_writes_the_html_run_report(cli, sandbox, tmp_path):
+    report = tmp_path / "reports" / "sync.html"
+    out = cli("sync", str(SAMPLE), "--mapping", str(LEGACY), "--report", str(report))
+    assert out["ok"]
+    html = report.read_text(encoding="utf-8")
+    assert "<svg" in html and "customers" in html and "K-10001" in html
+    assert sandbox.token not in html

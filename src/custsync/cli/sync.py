@@ -7,6 +7,7 @@ that, or refuses when the records it touches changed since; ``sync`` is validate
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,10 +28,13 @@ from custsync.reconcile.api_remote import ApiRemote
 from custsync.reconcile.modes import check_mirror_options
 from custsync.reconcile.plan import ENTITY_NAMES
 from custsync.reconcile.provided import declare_provided
-from custsync.source import load_source
+from custsync.report import ResultSummary, RunReport, write_html
+from custsync.report.build import apply_summary, calls_summary, plan_summary, validation_summary
+from custsync.source import SourceLoad, load_source
 from custsync.state import DEFAULT_STATE_DIR, StateStore
 
 SHOWN_CHANGES = 10
+SINGULAR = {"customers": "customer", "addresses": "address", "contacts": "contact"}
 
 SourcesArg = typer.Argument(..., help="Source files or directories (CSV/Parquet).")
 MappingOpt = typer.Option(None, "--mapping", help="Mapping file (default: the canonical layout).")
@@ -127,14 +131,35 @@ def sync_command(
     max_invalid: str | None = MaxInvalidOpt,
     requests_per_minute: float | None = RateOpt,
     concurrency: int | None = ConcurrencyOpt,
+    report_path: Path | None = typer.Option(
+        None, "--report", help="Also write the run report (validation, plan, results) as a self-contained HTML file."
+    ),
     json_output: bool = JsonOption,
 ) -> None:
     """Validate the source, plan the difference to the API and apply it."""
+    started = dt.datetime.now(dt.UTC)
     options = _options(mode, scope, max_deletes, force, full)
-    desired, hashes = _load(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
+    load = _read(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
+    desired, hashes = _desired(load, sources, mapping)
     connection = Connection(requests_per_minute, concurrency)
     show = not json_output and console.is_terminal
     plan, report, calls = asyncio.run(_plan_and_apply(desired, hashes, options, state_dir, connection, dry_run, show))
+    if report_path is not None:
+        run = RunReport(
+            kind="sync",
+            api_url=connection.settings().url,
+            sources=tuple(str(s) for s in sources),
+            mapping=str(mapping) if mapping else None,
+            started_at=started,
+            finished_at=dt.datetime.now(dt.UTC),
+            validation=validation_summary(load.counts, load.failures),
+            plan=plan_summary(plan),
+            results=apply_summary(report) if report is not None else ResultSummary(dry_run=True),
+            calls=calls_summary(calls),
+        )
+        written = write_html(run, report_path)
+        if not json_output:
+            console.print(f"report written to [bold]{escape(str(written))}[/]", highlight=False)
     if report is None:
         if json_output:
             emit_json(_json(plan, None, extra={"dry_run": True}))
@@ -172,6 +197,13 @@ def _load(
     sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None, *, mirror: bool
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Read, map and validate the source — before any API call, so an invalid strict source writes nothing."""
+    load = _read(sources, mapping, on_invalid, max_invalid, mirror=mirror)
+    return _desired(load, sources, mapping)
+
+
+def _read(
+    sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None, *, mirror: bool
+) -> SourceLoad:
     load = load_source(list(sources), mapping, on_invalid=on_invalid, max_invalid=max_invalid)  # type: ignore[arg-type]
     if mirror and load.rejected_rows:
         raise PlanError(
@@ -179,6 +211,13 @@ def _load(
             "from the source and be deleted from the API",
             hint="fix the rejected rows (custsync validate shows them) or sync with --mode upsert",
         )
+    return load
+
+
+def _desired(
+    load: SourceLoad, sources: Sequence[Path], mapping: Path | None
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The desired state per entity (with the columns the source provides declared), and the sources' hashes."""
     spec = load_mapping(mapping) if mapping is not None else default_mapping()
     frames = dict(load.frames)
     declare_provided(frames, spec)
@@ -312,16 +351,18 @@ def _print_plan(plan: Plan) -> None:
         for update in entity.updates:
             if shown >= SHOWN_CHANGES:
                 break
-            console.print(f"~ {entity.entity[:-1]} {update.key.replace(chr(31), ' / ')}", highlight=False, markup=False)
+            console.print(
+                f"~ {SINGULAR[entity.entity]} {update.key.replace(chr(31), ' / ')}", highlight=False, markup=False
+            )
             for column, (before, after) in update.changes.items():
                 console.print(f"    {column}: {before!r} -> {after!r}", highlight=False, markup=False)
             shown += 1
     for entity in plan.entities:
         for create in entity.creates[:3]:
-            console.print(f"+ {entity.entity[:-1]} {create.key}", highlight=False, markup=False)
+            console.print(f"+ {SINGULAR[entity.entity]} {create.key}", highlight=False, markup=False)
         for delete in entity.deletes[:3]:
             console.print(
-                f"- {entity.entity[:-1]} {delete.key.replace(chr(31), ' / ')} (id {delete.id})",
+                f"- {SINGULAR[entity.entity]} {delete.key.replace(chr(31), ' / ')} (id {delete.id})",
                 highlight=False,
                 markup=False,
             )
@@ -336,7 +377,8 @@ def _print_report(report: ApplyReport, calls: dict[str, int]) -> None:
     for failure in report.failures[:20]:
         where = f" ({failure.source})" if failure.source else ""
         detail = f" {failure.problem}" if failure.problem else ""
-        text = f"{failure.kind} {failure.entity[:-1]} {failure.key}{where}: {failure.message}{detail}"
+        noun = SINGULAR.get(failure.entity, failure.entity)
+        text = f"{failure.kind} {noun} {failure.key}{where}: {failure.message}{detail}"
         console.print(f"[red]failed[/] {escape(text)}", highlight=False)
     if len(report.failures) > 20:
         console.print(f"... and {len(report.failures) - 20} more failures (see --json)")
