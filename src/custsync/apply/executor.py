@@ -118,7 +118,7 @@ class Executor:
         parent_id = self._parent_id(entity, op)
         if isinstance(op, Create) and previous is not None and previous.status in (SENT, FAILED):
             # sent and never confirmed, or failed in a way that may have reached the API: ask before sending
-            found = await find_created(self.remote, entity, op, parent_id)
+            found = await find_created(self.remote, entity, op, parent_id, contact_key=self.plan.meta.contact_key)
             if found is not None:
                 self.journal.mark(op_id, DONE, result_id=found)
                 self._done(op_id, entity, op, found)

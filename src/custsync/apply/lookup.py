@@ -2,7 +2,7 @@
 
 A customer is found by its number; an address or contact person under its customer by the same key the plan
 paired records with (address type, plus normalised name/street/zip/city/country for a delivery address;
-contact name, case-blind).
+contact name or e-mail — the plan's ``contact_key`` — case-blind).
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from custsync.reconcile.plan import Create
 from custsync.reconcile.remote import Remote
 
 
-async def find_created(remote: Remote, entity: str, op: Create, parent_id: str | None) -> str | None:
-    """The id of the record ``op`` would create if it already exists, else ``None``."""
+async def find_created(
+    remote: Remote, entity: str, op: Create, parent_id: str | None, *, contact_key: str = "name"
+) -> str | None:
+    """The id of the record ``op`` would create if it already exists, else ``None``. ``contact_key`` must be the
+    key the plan paired contacts by, or a renamed-but-existing contact would be missed or a namesake taken."""
     if entity == "customers":
         found = await remote.customers_where("number", [op.customer_number])
         hits = found[customer_numbers(found["number"]).eq(op.customer_number).fillna(False).to_numpy()]
@@ -35,7 +38,7 @@ async def find_created(remote: Remote, entity: str, op: Create, parent_id: str |
     if entity == "addresses":
         want_key, have_keys = address_keys(wanted, existing)
     else:
-        want_key, have_keys = contact_keys(wanted), contact_keys(existing)
+        want_key, have_keys = contact_keys(wanted, contact_key), contact_keys(existing, contact_key)
     target = str(want_key.iloc[0]).split("#", 1)[0]
     hits = existing[have_keys.str.split("#").str[0].eq(target).fillna(False).to_numpy()]
     return None if hits.empty else str(hits["id"].iloc[0])

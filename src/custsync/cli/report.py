@@ -22,6 +22,7 @@ from custsync.errors import ConfigError
 from custsync.mapping import default_mapping, load_mapping
 from custsync.reconcile import Mode, PlanOptions, Scope, plan_sync
 from custsync.reconcile.api_remote import ApiRemote
+from custsync.reconcile.keys import check_contact_key
 from custsync.reconcile.plan import ENTITY_NAMES, Plan
 from custsync.reconcile.provided import declare_provided
 from custsync.report import ResultSummary, RunReport, render_markdown, report_filename, write_html
@@ -40,6 +41,7 @@ def report_command(
     mode: str = typer.Option("upsert", "--mode", help="upsert, insert, update or mirror."),
     scope: str | None = typer.Option(None, "--scope", help="Mirror only: number-prefix=K, group=ID or all."),
     full: bool = typer.Option(False, "--full", help="List every customer's addresses and contacts."),
+    contact_key: str = typer.Option("name", "--contact-key", help="Contacts are identified by: name or email."),
     offline: bool = typer.Option(False, "--offline", help="Validation only: no API call, no plan."),
     out: Path | None = typer.Option(
         None, "--out", help=f"HTML file to write (default: {DEFAULT_REPORT_DIR}/sync-<UTC time>.html)."
@@ -67,7 +69,7 @@ def report_command(
             **({"requests_per_minute": requests_per_minute} if requests_per_minute is not None else {})
         )
         clock = time.perf_counter()
-        plan = asyncio.run(_plan(load, mapping, _options(mode, scope, full), state_dir, settings))
+        plan = asyncio.run(_plan(load, mapping, _options(mode, scope, full, contact_key), state_dir, settings))
         report = replace(
             report,
             api_url=settings.url,
@@ -87,12 +89,14 @@ def report_command(
     _print(report, path)
 
 
-def _options(mode: str, scope: str | None, full: bool) -> PlanOptions:
+def _options(mode: str, scope: str | None, full: bool, contact_key: str) -> PlanOptions:
     try:
         parsed = Mode(mode)
     except ValueError:
         raise ConfigError(f"unknown --mode {mode!r}", hint="choose upsert, insert, update or mirror") from None
-    return PlanOptions(mode=parsed, scope=Scope.parse(scope) if scope else None, full=full)
+    return PlanOptions(
+        mode=parsed, scope=Scope.parse(scope) if scope else None, full=full, contact_key=check_contact_key(contact_key)
+    )
 
 
 async def _plan(

@@ -25,6 +25,7 @@ from custsync.errors import ConfigError, PlanError
 from custsync.mapping import default_mapping, load_mapping
 from custsync.reconcile import Mode, Plan, PlanOptions, Scope, plan_sync
 from custsync.reconcile.api_remote import ApiRemote
+from custsync.reconcile.keys import CONTACT_KEY_COLUMNS
 from custsync.reconcile.modes import check_mirror_options
 from custsync.reconcile.plan import ENTITY_NAMES
 from custsync.reconcile.provided import declare_provided
@@ -43,6 +44,9 @@ ScopeOpt = typer.Option(None, "--scope", help="Mirror only: number-prefix=K, gro
 MaxDeletesOpt = typer.Option(None, "--max-deletes", help="Most deletes without --force (default 5% of scope, ≤50).")
 ForceOpt = typer.Option(False, "--force", help="Allow more deletes than --max-deletes.")
 FullOpt = typer.Option(False, "--full", help="List every customer's addresses and contacts, not only changed ones.")
+ContactKeyOpt = typer.Option(
+    "name", "--contact-key", help="What identifies a contact person under its customer: name or email."
+)
 StateDirOpt = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help="Where the state store and journal live.")
 OnInvalidOpt = typer.Option("fail", "--on-invalid", help="fail: any invalid row stops before any write; skip.")
 MaxInvalidOpt = typer.Option(None, "--max-invalid", help="With --on-invalid skip: most invalid rows (n or n%).")
@@ -74,6 +78,7 @@ def plan_command(
     max_deletes: int | None = MaxDeletesOpt,
     force: bool = ForceOpt,
     full: bool = FullOpt,
+    contact_key: str = ContactKeyOpt,
     out: Path | None = typer.Option(None, "--out", help="Save the plan as JSON for `custsync apply`."),
     state_dir: Path = StateDirOpt,
     on_invalid: str = OnInvalidOpt,
@@ -83,7 +88,7 @@ def plan_command(
     json_output: bool = JsonOption,
 ) -> None:
     """Show what a sync would do (no write); with --out save the plan for `custsync apply`."""
-    options = _options(mode, scope, max_deletes, force, full)
+    options = _options(mode, scope, max_deletes, force, full, contact_key)
     desired, hashes = _load(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
     plan = asyncio.run(_plan(desired, hashes, options, state_dir, Connection(requests_per_minute, concurrency)))
     if out is not None:
@@ -125,6 +130,7 @@ def sync_command(
     max_deletes: int | None = MaxDeletesOpt,
     force: bool = ForceOpt,
     full: bool = FullOpt,
+    contact_key: str = ContactKeyOpt,
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan and show, write nothing."),
     state_dir: Path = StateDirOpt,
     on_invalid: str = OnInvalidOpt,
@@ -138,7 +144,7 @@ def sync_command(
 ) -> None:
     """Validate the source, plan the difference to the API and apply it."""
     started = dt.datetime.now(dt.UTC)
-    options = _options(mode, scope, max_deletes, force, full)
+    options = _options(mode, scope, max_deletes, force, full, contact_key)
     load = _read(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
     desired, hashes = _desired(load, sources, mapping)
     connection = Connection(requests_per_minute, concurrency)
@@ -175,7 +181,9 @@ def sync_command(
 # -- the work -------------------------------------------------------------------------------------------------
 
 
-def _options(mode: str, scope: str | None, max_deletes: int | None, force: bool, full: bool) -> PlanOptions:
+def _options(
+    mode: str, scope: str | None, max_deletes: int | None, force: bool, full: bool, contact_key: str = "name"
+) -> PlanOptions:
     try:
         parsed_mode = Mode(mode)
     except ValueError:
@@ -184,12 +192,15 @@ def _options(mode: str, scope: str | None, max_deletes: int | None, force: bool,
         raise ConfigError("--max-deletes must not be negative")
     parsed_scope = Scope.parse(scope) if scope else None
     check_mirror_options(parsed_mode, parsed_scope)  # before reading sources or calling the API
+    if contact_key not in CONTACT_KEY_COLUMNS:
+        raise ConfigError(f"unknown --contact-key {contact_key!r}", hint="choose name or email")
     return PlanOptions(
         mode=parsed_mode,
         scope=parsed_scope,
         max_deletes=max_deletes,
         force=force,
         full=full,
+        contact_key=contact_key,
     )
 
 

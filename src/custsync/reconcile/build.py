@@ -18,7 +18,14 @@ from custsync.codec import to_api
 from custsync.errors import PlanError
 from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, SOURCE_FILE, SOURCE_ROW, Entity
 from custsync.reconcile.diff import EntityDiff, diff_entity
-from custsync.reconcile.keys import address_keys, contact_keys, customer_keys, customer_numbers
+from custsync.reconcile.keys import (
+    address_keys,
+    check_contact_key,
+    check_desired_contacts,
+    contact_keys,
+    customer_keys,
+    customer_numbers,
+)
 from custsync.reconcile.modes import Mode, Scope, delete_limit
 from custsync.reconcile.normalise import normalise_column, normalise_frame
 from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, Update
@@ -56,6 +63,8 @@ class PlanOptions:
     max_deletes: int | None = None
     force: bool = False
     full: bool = False
+    contact_key: str = "name"
+    """What identifies a contact person under its customer: ``name`` or ``email`` (``contact.email``)."""
 
 
 def provided_columns(entity: Entity, frame: pd.DataFrame) -> tuple[str, ...]:
@@ -89,6 +98,9 @@ def build_plan(
     not provide that entity at all (then it is neither compared nor touched)."""
     provided = {name: provided_columns(ENTITIES[name], f) for name, f in desired.items() if f is not None}
     meta.provided = {k: list(v) for k, v in provided.items()}
+    meta.contact_key = check_contact_key(options.contact_key)
+    if desired.get("contacts") is not None:
+        check_desired_contacts(desired["contacts"], options.contact_key)
     if options.mode is Mode.MIRROR and all(f is None or f.empty for f in desired.values()):
         raise PlanError(
             "the source is empty: mirror mode would delete every record in its scope",
@@ -224,7 +236,7 @@ def _plan_children(
     if entity is ADDRESSES:
         d_keys, c_keys = address_keys(want, have, memory)
     else:
-        d_keys, c_keys = contact_keys(want), contact_keys(have)
+        d_keys, c_keys = contact_keys(want, options.contact_key), contact_keys(have, options.contact_key)
     diff = diff_entity(entity, want, have, columns=columns, desired_keys=d_keys, current_keys=c_keys)
     plan.unchanged += diff.unchanged
     paired = _paired_match_keys(want, have, d_keys, c_keys) if entity is ADDRESSES else []

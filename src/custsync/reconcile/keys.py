@@ -4,7 +4,8 @@
 - addresses: ``(customer number, type)`` for masterdata and billing addresses; a delivery address is matched
   first through its ``matchKey`` — the state store remembers which API id a match key was synced to — and
   otherwise (or when that memory is gone) by its normalised name, street, zip, city and country;
-- contact persons: ``(customer number, case-folded name)``.
+- contact persons: ``(customer number, case-folded name)`` by default, or ``(customer number, case-folded
+  e-mail)`` with ``contact_key="email"`` — then a renamed contact is patched instead of recreated.
 
 Keys are plain strings computed column-wise. Two records with the same key on one side (a customer with two
 identical delivery addresses) get ``#1``, ``#2``... so they pair up one to one instead of colliding.
@@ -12,8 +13,11 @@ identical delivery addresses) get ``#1``, ``#2``... so they pair up one to one i
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from custsync.errors import PlanError
+from custsync.model import SOURCE_FILE, SOURCE_ROW
 from custsync.reconcile.normalise import normalise_key_text
 from custsync.reconcile.values import member
 
@@ -22,6 +26,8 @@ SEP = "\x1f"
 
 DELIVERY = "deliveryaddress"
 CONTENT_COLUMNS = ("name", "street", "zip", "city", "country")
+CONTACT_KEY_COLUMNS = {"name": "name", "email": "contact.email"}
+"""``contact_key`` choice -> the contact column that identifies a person under its customer."""
 
 
 def customer_numbers(values: pd.Series) -> pd.Series:
@@ -34,8 +40,54 @@ def customer_keys(frame: pd.DataFrame) -> pd.Series:
     return _dedupe(customer_numbers(frame["number"]))
 
 
-def contact_keys(frame: pd.DataFrame) -> pd.Series:
-    return _dedupe(customer_numbers(frame["customerNumber"]) + SEP + normalise_key_text(frame["name"]).fillna(""))
+def check_contact_key(contact_key: str) -> str:
+    """The contact key choice, refused clearly when unknown (it comes from the CLI or a plan file)."""
+    if contact_key not in CONTACT_KEY_COLUMNS:
+        raise PlanError(f"unknown contact key {contact_key!r}", hint="choose --contact-key name or --contact-key email")
+    return contact_key
+
+
+def contact_keys(frame: pd.DataFrame, contact_key: str = "name") -> pd.Series:
+    column = CONTACT_KEY_COLUMNS[check_contact_key(contact_key)]
+    values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+    return _dedupe(customer_numbers(frame["customerNumber"]) + SEP + normalise_key_text(values).fillna(""))
+
+
+def check_desired_contacts(frame: pd.DataFrame, contact_key: str) -> None:
+    """Refuse desired contacts the chosen key cannot identify one to one.
+
+    Keyed by e-mail, a contact without an e-mail would never pair with its API record (it would be created
+    again on every run), and two contacts of one customer with the same e-mail would pair in arbitrary order.
+    Keyed by name, validation already refuses duplicate names."""
+    if check_contact_key(contact_key) == "name" or frame.empty:
+        return
+    column = CONTACT_KEY_COLUMNS[contact_key]
+    numbers = customer_numbers(frame["customerNumber"])
+    emails = normalise_key_text(frame[column]) if column in frame.columns else pd.Series(pd.NA, index=frame.index)
+    absent = emails.isna().to_numpy(dtype=bool)
+    if absent.any():
+        raise PlanError(
+            f"{int(absent.sum())} contact person(s) have no e-mail but contacts are keyed by e-mail, first: "
+            f"{_contact_where(frame, absent)}",
+            hint="add their e-mail addresses, or key contacts by name with --contact-key name",
+        )
+    keys = pd.Series(numbers.fillna("").to_numpy(dtype=object) + SEP + emails.to_numpy(dtype=object))
+    twice = keys.duplicated(keep=False).to_numpy(dtype=bool)
+    if twice.any():
+        raise PlanError(
+            f"{int(twice.sum())} contact persons share an e-mail with another contact of the same customer, first: "
+            f"{_contact_where(frame, twice)} ({emails[twice].iloc[0]})",
+            hint="give each contact of a customer its own e-mail, or key contacts by name with --contact-key name",
+        )
+
+
+def _contact_where(frame: pd.DataFrame, rows: np.ndarray) -> str:
+    """``customer K1, contact 'Anna' (file.csv:3)`` for the first flagged row."""
+    first = frame[rows].iloc[0]
+    text = f"customer {first['customerNumber']}, contact {first.get('name')!r}"
+    if SOURCE_FILE in frame.columns and SOURCE_ROW in frame.columns and pd.notna(first[SOURCE_FILE]):
+        text += f" ({first[SOURCE_FILE]}:{first[SOURCE_ROW]})"
+    return text
 
 
 def address_keys(

@@ -5,7 +5,8 @@ Every rule is a vectorised pandas/Arrow string or numeric operation on a whole c
 - text: trimmed, inner whitespace collapsed to one space (free-text ``comment``/``others`` only trimmed),
   empty string = missing;
 - e-mail columns lower-case; country and currency codes upper-case; IBAN, BIC and VAT ids upper-case without
-  spaces; comma-separated id lists without blanks around the commas;
+  spaces; comma-separated id lists (``groups``) as a set: blanks and repeats dropped, sorted (numerically
+  where all digits), because the API returns a record's groups in an order of its own;
 - dates, numbers and flags: the canonical dtypes of :class:`custsync.model.Entity` (money already rounded to
   cents by ``Entity.conform``), floats rounded to 6 places so float noise never counts as a change.
 
@@ -77,12 +78,27 @@ def _as_text(values: pd.Series, dtype: object) -> pd.Series:
     return values.astype("object").where(values.notna(), None).astype(dtype)
 
 
+def _canonical_id_lists(text: pd.Series) -> pd.Series:
+    """``" 3, 1,,3 "`` -> ``"1,3"``: computed once per distinct list (few: a million customers share a handful
+    of group combinations), then mapped onto the column."""
+    distinct = text.dropna().unique()
+    if len(distinct) == 0:
+        return text
+    canonical = {value: _canonical_id_list(value) for value in distinct}
+    return text.map(canonical).astype(text.dtype)
+
+
+def _canonical_id_list(value: str) -> str:
+    ids = {part.strip() for part in value.split(",")} - {""}
+    return ",".join(sorted(ids, key=lambda i: (0, int(i), i) if i.isdigit() else (1, 0, i)))
+
+
 def _normalise_text(kind: str, values: pd.Series) -> pd.Series:
     text = values.str.strip()
     if kind == "compact_upper":
         text = text.str.replace(r"\s+", "", regex=True).str.upper()
     elif kind == "id_list":
-        text = text.str.replace(r"\s*,\s*", ",", regex=True).str.strip(",")
+        text = _canonical_id_lists(text)
     elif kind != "trim":
         text = text.str.replace(r"\s{2,}|[\t\r\n]", " ", regex=True)
         if kind == "upper":

@@ -99,6 +99,8 @@ class PlanMeta:
     """``{"path": ..., "sha256": ...}`` per source file."""
     provided: dict[str, list[str]] = field(default_factory=dict)
     """The columns per entity the source provides (only these are compared and written)."""
+    contact_key: str = "name"
+    """What contacts were paired by (``name`` or ``email``): ``apply`` looks up a possibly created contact by it."""
 
 
 @dataclass
@@ -135,7 +137,10 @@ class Plan:
     def plan_id(self) -> str:
         """A digest of the operations: the journal recognises a resumed plan by it."""
         ops = {e.entity: [asdict(o) for o in (*e.creates, *e.updates, *e.deletes)] for e in self.entities}
-        blob = json.dumps([asdict(self.meta), ops], sort_keys=True, default=str)
+        meta = asdict(self.meta)
+        if meta["contact_key"] == "name":
+            del meta["contact_key"]  # the default: plans saved before the choice existed keep their digest
+        blob = json.dumps([meta, ops], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def save(self, path: Path) -> None:

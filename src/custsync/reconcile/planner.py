@@ -24,7 +24,7 @@ import pandas as pd
 from custsync.model import ADDRESSES, CONTACTS, Entity
 from custsync.reconcile.build import Current, PlanOptions, build_plan, compared_columns, provided_columns
 from custsync.reconcile.fingerprint import subrow_fingerprints
-from custsync.reconcile.keys import customer_numbers
+from custsync.reconcile.keys import check_desired_contacts, customer_numbers
 from custsync.reconcile.modes import Mode, check_mirror_options
 from custsync.reconcile.plan import Plan, PlanMeta
 from custsync.reconcile.remote import Remote
@@ -43,6 +43,8 @@ async def plan_sync(
     """Fetch the current state the diff needs and compute the plan (no write)."""
     options = options or PlanOptions()
     check_mirror_options(options.mode, options.scope)
+    if desired.get("contacts") is not None:  # before any API call: a source the key cannot pair is refused
+        check_desired_contacts(desired["contacts"], options.contact_key)
     meta = PlanMeta(
         api_url=remote.base_url,
         created_at=dt.datetime.now(dt.UTC).isoformat(),
@@ -50,6 +52,7 @@ async def plan_sync(
         scope=str(options.scope) if options.scope else None,
         full=options.full,
         sources=list(sources or []),
+        contact_key=options.contact_key,
     )
     api_customers = await remote.list_customers(number_prefix=_list_prefix(desired, options))
     fingerprints: dict[str, pd.Series] = {}
