@@ -210,3 +210,37 @@ def test_sync_writes_the_html_run_report(cli, sandbox, tmp_path):
     html = report.read_text(encoding="utf-8")
     assert "<svg" in html and "customers" in html and "K-10001" in html
     assert sandbox.token not in html
+
+
+def test_contacts_keyed_by_email_are_renamed_in_place(cli, sandbox, tmp_path):
+    customers, addresses, contacts = canonical_source(3)
+    contacts["contact.email"] = [f"anna{i}@firma.de" for i in range(3)]
+    assert cli("sync", str(write_canonical(tmp_path / "v1", customers, addresses, contacts)))["ok"]
+    with api_for(sandbox) as api:
+        customer_id = api.customers.find_by_number("K002")["id"]
+        before = {c["name"]: c["id"] for c in api.contacts(customer_id).list()}
+
+    contacts.loc[1, "name"] = "Anna Verheiratet"
+    source = write_canonical(tmp_path / "v2", customers, addresses, contacts)
+    assert ops(cli("plan", str(source)), "contacts") == (1, 0, 0)  # by name: a new person
+    plan_file = tmp_path / "plan.json"
+    planned = cli("plan", str(source), "--contact-key", "email", "--out", str(plan_file))
+    assert ops(planned, "contacts") == (0, 1, 0) and ops(planned, "customers") == (0, 0, 0)
+    plan = json.loads(plan_file.read_text())
+    assert plan["meta"]["contact_key"] == "email"
+    assert [u["body"] for u in plan["contacts"]["updates"]] == [{"name": "Anna Verheiratet"}]
+    applied = cli("apply", str(plan_file))
+    assert applied["ok"] and applied["calls"]["PATCH"] == 1 and applied["calls"]["POST"] == 0
+    with api_for(sandbox) as api:
+        after = {c["name"]: c["id"] for c in api.contacts(customer_id).list()}
+    assert after == {"Anna Verheiratet": before["Anna Muster1"]}
+    again = cli("sync", str(source), "--contact-key", "email", "--full")
+    assert all(ops(again, e) == (0, 0, 0) for e in ("customers", "addresses", "contacts"))
+
+    contacts.loc[2, "contact.email"] = None
+    refused = cli(
+        "sync", str(write_canonical(tmp_path / "v3", customers, addresses, contacts)), "--contact-key", "email", code=2
+    )
+    assert refused["error"] == "PlanError" and "K003" in refused["message"]
+    assert "--contact-key name" in json.dumps(refused)
+    assert cli("plan", str(source), "--contact-key", "phone", code=2)["error"] == "ConfigError"
