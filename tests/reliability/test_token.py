@@ -3,8 +3,8 @@
 Every command that touches the API runs as a separate process against a sandbox with faults on (so retries,
 uncertain creates and their warnings happen), logging at DEBUG for every library into a file. Then the token —
 and each half of it — is searched for in stdout, stderr, the debug logs, the plan file, the journal and state
-SQLite files (with their WAL), the export snapshots (Parquet, CSV, manifest) and the rejects report. A second,
-wrong token is searched for as well after a run the API refused with 401.
+SQLite files (with their WAL), the HTML run report, the export snapshots (Parquet, CSV, manifest) and the
+rejects report. A second, wrong token is searched for as well after a run the API refused with 401.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ def test_the_token_is_in_no_byte_the_runs_wrote(profile, sandbox_factory, tmp_pa
     cli = Cli(tmp_path, server.url, token)
     client = ["--requests-per-minute", "100000", "--state-dir", str(tmp_path / "state")]
     source = generate(15, rng)
-    sync_until_ok(cli, source.write(tmp_path / "v1"), client)
+    report = tmp_path / "report.html"
+    sync_until_ok(cli, source.write(tmp_path / "v1"), [*client, "--report", str(report)])
 
     changed = source.changed(rng, share=0.3, new_customers=3).write(tmp_path / "v2")
     plan_file = tmp_path / "plan.json"
@@ -48,7 +49,8 @@ def test_the_token_is_in_no_byte_the_runs_wrote(profile, sandbox_factory, tmp_pa
     refused = cli.with_token(wrong).run("sync", str(changed), *client, "--json")
     assert refused.code != 0 and "Traceback" not in refused.stderr, refused.tail
 
-    assert plan_file.exists() and any((tmp_path / "state").iterdir()) and any(exports.rglob("*.parquet"))
+    assert plan_file.exists() and report.exists() and any((tmp_path / "state").iterdir())
+    assert any(exports.rglob("*.parquet"))
     outputs = [r.stdout + r.stderr for r in [*cli.runs, refused]]
     assert token_leaks(token, [tmp_path], outputs) == []
     assert token_leaks(wrong, [tmp_path], outputs) == []
