@@ -7,13 +7,15 @@ fields under the customer). A delete of a record that is already gone counts as 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-from custsync.api import PAGE_SIZE, AsyncCustomerApi, Filter
+from custsync.api import PAGE_SIZE, AsyncCustomerApi, Filter, Order
 from custsync.api.fetch import afetch_customers, afetch_subresources
+from custsync.codec import from_api
 from custsync.errors import NotFoundError
 from custsync.model import CUSTOMERS
 
@@ -33,12 +35,14 @@ class ApiRemote:
         return await afetch_customers(self.api, filters)
 
     async def customers_where(self, column: str, values: Sequence[str]) -> pd.DataFrame:
+        """Customers whose ``column`` is one of ``values``: one ``in`` list call per 50 values, sent concurrently
+        (within the client's limits) and converted to one canonical frame at the end."""
         unique = sorted({str(v) for v in values})
-        frames = [
-            await afetch_customers(self.api, [Filter(column, "in", unique[i : i + PAGE_SIZE])])
-            for i in range(0, len(unique), PAGE_SIZE)
-        ]
-        return pd.concat(frames, ignore_index=True) if frames else CUSTOMERS.empty()
+        chunks = [unique[i : i + PAGE_SIZE] for i in range(0, len(unique), PAGE_SIZE)]
+        pages = await asyncio.gather(
+            *(self.api.customers.all([Filter(column, "in", chunk)], [Order("id", "asc")]) for chunk in chunks)
+        )
+        return from_api(CUSTOMERS, [item for page in pages for item in page])
 
     async def list_children(self, entity: str, parents: Mapping[str, str]) -> pd.DataFrame:
         customers = pd.DataFrame({"id": list(parents), "number": list(parents.values())})
