@@ -12,23 +12,15 @@ import datetime as dt
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from custsync.api import ApiSettings, AsyncCustomerApi
 from custsync.cli._app import JsonOption, app, console, emit_json, friendly_errors
-from custsync.errors import ConfigError
-from custsync.mapping import default_mapping, load_mapping
-from custsync.reconcile import Mode, PlanOptions, Scope, plan_sync
-from custsync.reconcile.api_remote import ApiRemote
-from custsync.reconcile.keys import check_contact_key
-from custsync.reconcile.plan import ENTITY_NAMES, Plan
-from custsync.reconcile.provided import declare_provided
+from custsync.cli.sync import Connection, desired_state, plan_against_api, plan_options
 from custsync.report import ResultSummary, RunReport, render_markdown, report_filename, write_html
 from custsync.report.build import calls_summary, plan_summary, validation_summary
-from custsync.source import SourceLoad, read_source
-from custsync.state import DEFAULT_STATE_DIR, StateStore
+from custsync.source import read_source
+from custsync.state import DEFAULT_STATE_DIR
 
 DEFAULT_REPORT_DIR = Path(".custsync/reports")
 
@@ -65,14 +57,14 @@ def report_command(
         timings={"read, map, validate": round(time.perf_counter() - clock, 3)},
     )
     if not offline:
-        settings = ApiSettings.from_env(
-            **({"requests_per_minute": requests_per_minute} if requests_per_minute is not None else {})
-        )
+        options = plan_options(mode, scope, None, False, full, contact_key)
+        connection = Connection(requests_per_minute, None)
         clock = time.perf_counter()
-        plan = asyncio.run(_plan(load, mapping, _options(mode, scope, full, contact_key), state_dir, settings))
+        desired, hashes = desired_state(load, sources, mapping)
+        plan = asyncio.run(plan_against_api(desired, hashes, options, state_dir, connection))
         report = replace(
             report,
-            api_url=settings.url,
+            api_url=connection.settings().url,
             plan=plan_summary(plan),
             results=ResultSummary(dry_run=True),
             calls=calls_summary(plan.calls),
@@ -87,29 +79,6 @@ def report_command(
         emit_json({**report.to_dict(), "html": str(path), "markdown": str(markdown) if markdown else None})
         return
     _print(report, path)
-
-
-def _options(mode: str, scope: str | None, full: bool, contact_key: str) -> PlanOptions:
-    try:
-        parsed = Mode(mode)
-    except ValueError:
-        raise ConfigError(f"unknown --mode {mode!r}", hint="choose upsert, insert, update or mirror") from None
-    return PlanOptions(
-        mode=parsed, scope=Scope.parse(scope) if scope else None, full=full, contact_key=check_contact_key(contact_key)
-    )
-
-
-async def _plan(
-    load: SourceLoad, mapping: Path | None, options: PlanOptions, state_dir: Path, settings: ApiSettings
-) -> Plan:
-    spec = load_mapping(mapping) if mapping is not None else default_mapping()
-    frames: dict[str, Any] = dict(load.frames)
-    declare_provided(frames, spec)
-    desired = {name: frames.get(name) for name in ENTITY_NAMES}
-    async with AsyncCustomerApi(settings) as api:
-        remote = ApiRemote(api)
-        with StateStore.open(state_dir, remote.base_url) as state:
-            return await plan_sync(desired, remote, options=options, state=state)
 
 
 def _print(report: RunReport, path: Path) -> None:

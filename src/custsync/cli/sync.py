@@ -88,9 +88,11 @@ def plan_command(
     json_output: bool = JsonOption,
 ) -> None:
     """Show what a sync would do (no write); with --out save the plan for `custsync apply`."""
-    options = _options(mode, scope, max_deletes, force, full, contact_key)
+    options = plan_options(mode, scope, max_deletes, force, full, contact_key)
     desired, hashes = _load(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
-    plan = asyncio.run(_plan(desired, hashes, options, state_dir, Connection(requests_per_minute, concurrency)))
+    plan = asyncio.run(
+        plan_against_api(desired, hashes, options, state_dir, Connection(requests_per_minute, concurrency))
+    )
     if out is not None:
         plan.save(out)
     if json_output:
@@ -144,9 +146,9 @@ def sync_command(
 ) -> None:
     """Validate the source, plan the difference to the API and apply it."""
     started = dt.datetime.now(dt.UTC)
-    options = _options(mode, scope, max_deletes, force, full, contact_key)
+    options = plan_options(mode, scope, max_deletes, force, full, contact_key)
     load = _read(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
-    desired, hashes = _desired(load, sources, mapping)
+    desired, hashes = desired_state(load, sources, mapping)
     connection = Connection(requests_per_minute, concurrency)
     show = not json_output and console.is_terminal
     plan, report, calls = asyncio.run(_plan_and_apply(desired, hashes, options, state_dir, connection, dry_run, show))
@@ -181,7 +183,7 @@ def sync_command(
 # -- the work -------------------------------------------------------------------------------------------------
 
 
-def _options(
+def plan_options(
     mode: str, scope: str | None, max_deletes: int | None, force: bool, full: bool, contact_key: str = "name"
 ) -> PlanOptions:
     try:
@@ -209,7 +211,7 @@ def _load(
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Read, map and validate the source — before any API call, so an invalid strict source writes nothing."""
     load = _read(sources, mapping, on_invalid, max_invalid, mirror=mirror)
-    return _desired(load, sources, mapping)
+    return desired_state(load, sources, mapping)
 
 
 def _read(
@@ -225,7 +227,7 @@ def _read(
     return load
 
 
-def _desired(
+def desired_state(
     load: SourceLoad, sources: Sequence[Path], mapping: Path | None
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """The desired state per entity (with the columns the source provides declared), and the sources' hashes."""
@@ -250,7 +252,7 @@ def _hashes(sources: Sequence[Path]) -> list[dict[str, str]]:
     return out
 
 
-async def _plan(
+async def plan_against_api(
     desired: dict[str, Any], hashes: list[dict[str, str]], options: PlanOptions, state_dir: Path, c: Connection
 ) -> Plan:
     async with AsyncCustomerApi(c.settings()) as api:
