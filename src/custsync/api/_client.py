@@ -1,4 +1,4 @@
-"""The async client: one pooled httpx connection set, one rate gate, bounded concurrency, retries, accounting.
+"""The async client: one connection per request slot, one rate gate, bounded concurrency, retries, accounting.
 
 Every request goes through :meth:`AsyncCustomerApi.send` (GET, PATCH, DELETE, and POSTs that provably never
 left) or :meth:`AsyncCustomerApi.create` (POST that checks before it repeats itself). Resources build URLs and
@@ -34,6 +34,7 @@ from custsync.api._gate import RateGate, parse_retry_after, shared_gate
 from custsync.api._resources import Addresses, Contacts, Customers, Ref
 from custsync.api._settings import ApiSettings, origin_of
 from custsync.api._stats import CallStats
+from custsync.api._transport import SlotTransport
 from custsync.errors import ApiError, ConfigError, ConflictError, NotFoundError, RateLimitedError
 
 log = logging.getLogger("custsync.api")
@@ -64,12 +65,8 @@ class AsyncCustomerApi:
                 "User-Agent": USER_AGENT,
             },
             timeout=self.settings.timeout,
-            verify=self.settings.verify_tls,
-            limits=httpx.Limits(
-                max_connections=self.settings.concurrency, max_keepalive_connections=self.settings.concurrency
-            ),
             follow_redirects=False,
-            transport=transport,
+            transport=transport or SlotTransport(self.settings.concurrency, verify=self.settings.verify_tls),
         )
         self._slots = asyncio.Semaphore(self.settings.concurrency)
         self.customers = Customers(self)
