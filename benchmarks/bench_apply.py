@@ -9,7 +9,8 @@ Measured in one run, each scenario in a fresh child process against a fresh sand
 - the ceiling: a bare ``httpx.AsyncClient`` loop sending the very same POST bodies at the same concurrency;
 - the naive script: for each row GET the customer by number, then POST (or PATCH), one row at a time — run on
   ``--naive-sample`` rows and extrapolated to N (it is linear: one row after the other);
-- latency: the sandbox adds 50 ms to every request; achieved creates/s ÷ (concurrency ÷ latency);
+- latency: the sandbox adds 50 ms to every request; achieved creates/s ÷ (concurrency ÷ latency), and the bare
+  httpx loop at the same latency for reference (what this machine's client and sandbox reach at all);
 - rate limit: the sandbox limits to 600/min and the client is set to 600/min; achieved rate ÷ limit, 429 share.
 """
 
@@ -130,12 +131,14 @@ def measure(customers: int, concurrency: int, naive_sample: int, latency_custome
     ceiling = scenario("httpx", customers, concurrency)
     naive = scenario("naive", min(naive_sample, customers), concurrency)
     slow = scenario("custsync", latency_customers, concurrency, latency_ms=LATENCY_MS)
+    slow_ceiling = scenario("httpx", latency_customers, concurrency, latency_ms=LATENCY_MS)
     limited = scenario("custsync", rate_requests, concurrency, rpm=RATE_LIMIT, rate_limit_per_min=RATE_LIMIT)
 
     ours_rate = customers / ours["seconds"]
     ceiling_rate = customers / ceiling["seconds"]
     naive_seconds = naive["seconds"] / naive["created"] * customers
     slow_rate = latency_customers / slow["seconds"]
+    slow_ceiling_rate = latency_customers / slow_ceiling["seconds"]
     bound = concurrency / (LATENCY_MS / 1000)
     achieved = limited["calls"] / limited["seconds"] * 60
     share_429 = limited["rate_limited"] / limited["calls"] if limited["calls"] else 0.0
@@ -177,7 +180,9 @@ def measure(customers: int, concurrency: int, naive_sample: int, latency_custome
             "of the bound",
             calls=slow["calls"],
             peak_mb=slow["peak_mb"],
-            extra={"custsync": slow},
+            note=f"the bare httpx loop at the same latency: {slow_ceiling_rate:.1f} creates/s, "
+            f"custsync {ratio(slow_rate, slow_ceiling_rate)} of it",
+            extra={"custsync": slow, "httpx": slow_ceiling},
         ),
         Row(
             f"apply {rate_requests:,} creates, sandbox and client at {RATE_LIMIT}/min",
