@@ -46,8 +46,6 @@ def _root(
 console = Console(stderr=True)
 """Human-readable output goes to stderr, so ``--json`` keeps stdout clean for scripts."""
 
-JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout instead of tables.")
-
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from custsync.api import ApiSettings, CustomerApi, Filter
-from custsync.cli._app import JsonOption, app, console, emit_json, friendly_errors
+from custsync.cli._app import app, console, emit_json, friendly_errors
+from custsync.cli._options import ConcurrencyOpt, JsonOpt
 from custsync.errors import ConfigError
-from custsync.export import CSV_DIALECTS, DEFAULT_ROLLING_SHARE, FORMATS, ExportOptions, ExportResult, export_snapshot
+
+if TYPE_CHECKING:  # httpx, pandas and pyarrow: imported when the command runs, not for --help
+    from custsync.api import Filter
+    from custsync.export import ExportResult
+
+DEFAULT_ROLLING_SHARE = 7
+"""``custsync.export.DEFAULT_ROLLING_SHARE``, repeated here because ``custsync.export`` imports pandas (a test
+pins both)."""
 
 
 @app.command("export", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -38,14 +44,17 @@ def export_command(
     requests_per_minute: float | None = typer.Option(
         None, "--requests-per-minute", help="Client rate limit (default: the production API's 100/min)."
     ),
-    concurrency: int | None = typer.Option(None, "--concurrency", help="Requests in flight at most."),
-    json_output: bool = JsonOption,
+    concurrency: ConcurrencyOpt = None,
+    json_output: JsonOpt = False,
 ) -> None:
     """Export customers, addresses and contacts as a snapshot directory (Parquet/CSV + manifest.json).
 
     Select customers with --filter KEY OP VALUE (repeatable, AND-combined), e.g. --filter city equals Berlin;
     in, notIn and between take comma-separated values. Sub-resources follow their customers.
     """
+    from custsync.api import ApiSettings, CustomerApi
+    from custsync.export import CSV_DIALECTS, FORMATS, ExportOptions, export_snapshot
+
     if format not in FORMATS:
         raise ConfigError(f"unknown --format {format!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     if dialect not in CSV_DIALECTS:
@@ -90,6 +99,8 @@ def parse_filters(args: list[str]) -> tuple[Filter, ...]:
 
 def parse_filter(key: str, op: str, value: str) -> Filter:
     """``KEY OP VALUE`` from the command line as a typed filter; lists and ranges are comma-separated."""
+    from custsync.api import Filter
+
     parsed: Any = value
     if op in ("in", "notIn"):
         parsed = [v.strip() for v in value.split(",") if v.strip()]
@@ -105,6 +116,8 @@ class _Bar:
     """A rich progress bar on stderr implementing :class:`custsync.export.ExportProgress`."""
 
     def __init__(self, *, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         self.enabled = enabled
         self.progress = Progress(
             SpinnerColumn(),

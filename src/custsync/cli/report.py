@@ -7,20 +7,20 @@ with inline charts, to open in a browser or attach to a ticket.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from custsync.cli._app import JsonOption, app, console, emit_json, friendly_errors
+from custsync.cli._app import app, console, emit_json, friendly_errors
+from custsync.cli._options import DEFAULT_STATE_DIR, JsonOpt, ScopeOpt
 from custsync.cli.sync import Connection, desired_state, plan_against_api, plan_options
-from custsync.report import ResultSummary, RunReport, render_markdown, report_filename, write_html
-from custsync.report.build import calls_summary, plan_summary, validation_summary
-from custsync.source import read_source
-from custsync.state import DEFAULT_STATE_DIR
+
+if TYPE_CHECKING:  # pandas and friends: imported when the command runs, not for --help
+    from custsync.report import RunReport
 
 DEFAULT_REPORT_DIR = Path(".custsync/reports")
 
@@ -28,26 +28,39 @@ DEFAULT_REPORT_DIR = Path(".custsync/reports")
 @app.command("report")
 @friendly_errors
 def report_command(
-    sources: list[Path] = typer.Argument(..., help="Source files (CSV/Parquet) or directories."),
-    mapping: Path | None = typer.Option(None, "--mapping", "-m", help="Mapping file (default: canonical layout)."),
-    mode: str = typer.Option("upsert", "--mode", help="upsert, insert, update or mirror."),
-    scope: str | None = typer.Option(None, "--scope", help="Mirror only: number-prefix=K, group=ID or all."),
-    full: bool = typer.Option(False, "--full", help="List every customer's addresses and contacts."),
-    contact_key: str = typer.Option("name", "--contact-key", help="Contacts are identified by: name or email."),
-    offline: bool = typer.Option(False, "--offline", help="Validation only: no API call, no plan."),
-    out: Path | None = typer.Option(
-        None, "--out", help=f"HTML file to write (default: {DEFAULT_REPORT_DIR}/sync-<UTC time>.html)."
-    ),
-    markdown: Path | None = typer.Option(None, "--markdown", help="Also write the report as markdown here."),
-    state_dir: Path = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help="Where the state store lives."),
-    requests_per_minute: float | None = typer.Option(None, "--requests-per-minute", help="Client rate limit."),
-    json_output: bool = JsonOption,
+    sources: Annotated[list[Path], typer.Argument(help="Source files (CSV/Parquet) or directories.")],
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", "-m", help="Mapping file (default: canonical layout).")
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="upsert, insert, update or mirror.")] = "upsert",
+    scope: ScopeOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="List every customer's addresses and contacts.")] = False,
+    contact_key: Annotated[
+        str, typer.Option("--contact-key", help="Contacts are identified by: name or email.")
+    ] = "name",
+    offline: Annotated[bool, typer.Option("--offline", help="Validation only: no API call, no plan.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help=f"HTML file to write (default: {DEFAULT_REPORT_DIR}/sync-<UTC time>.html)."),
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the report as markdown here.")] = None,
+    state_dir: Annotated[Path, typer.Option("--state-dir", help="Where the state store lives.")] = DEFAULT_STATE_DIR,
+    requests_per_minute: Annotated[
+        float | None, typer.Option("--requests-per-minute", help="Client rate limit.")
+    ] = None,
+    json_output: JsonOpt = False,
 ) -> None:
     """Validate the source and plan the sync (no write); write the run report as a self-contained HTML file.
 
     Every row is validated and reported, invalid ones included; the plan covers the valid rows. With --offline
     the report holds the validation only. Needs CUSTSYNC_API_URL and CUSTSYNC_API_TOKEN unless --offline.
     """
+    import asyncio
+
+    from custsync.report import ResultSummary, RunReport, render_markdown, report_filename, write_html
+    from custsync.report.build import calls_summary, plan_summary, validation_summary
+    from custsync.source import read_source
+
     report = RunReport(kind="sync", sources=tuple(str(s) for s in sources), mapping=str(mapping) if mapping else None)
     clock = time.perf_counter()
     load = read_source(sources, mapping)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from custsync.cli._app import JsonOption, app, console, emit_json, friendly_errors
+from custsync.cli._app import app, console, emit_json, friendly_errors
+from custsync.cli._options import JsonOpt
 from custsync.errors import ConfigError
 
 sandbox_app = typer.Typer(
@@ -40,7 +41,7 @@ def serve(
     drop_rate: float = typer.Option(0.0, "--drop-rate", help="Share of requests whose connection is just closed."),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the knobs' random failures (reproducible runs)."),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow binding a non-loopback interface."),
-    json_output: bool = JsonOption,
+    json_output: JsonOpt = False,
 ) -> None:
     """Run the sandbox API until Ctrl+C. Prints its URL and token (with --json: one JSON line on stdout)."""
     import uvicorn
@@ -103,7 +104,7 @@ def seed_command(
     db: Path = typer.Option(..., "--db", help="SQLite file to fill (created when missing)."),
     customers: int = typer.Option(..., "--customers", min=0, help="How many customers to generate."),
     seed: int | None = typer.Option(None, "--seed", help="Same seed, same customers."),
-    json_output: bool = JsonOption,
+    json_output: JsonOpt = False,
 ) -> None:
     """Add generated customers (EU locales) with addresses and contact persons to a sandbox database."""
     from custsync.sandbox.seed import seed_store
@@ -131,7 +132,7 @@ def load_command(
     snapshot: Path = typer.Argument(..., help="Snapshot directory from `custsync export` (or the --out root)."),
     db: Path = typer.Option(..., "--db", help="SQLite file to load into (created when missing)."),
     replace: bool = typer.Option(False, "--replace", help="Empty the database first."),
-    json_output: bool = JsonOption,
+    json_output: JsonOpt = False,
 ) -> None:
     """Load an exported snapshot into a sandbox database, to rehearse a sync against a copy of production."""
     from custsync.sandbox.load import load_snapshot

@@ -6,52 +6,45 @@ that, or refuses when the records it touches changed since; ``sync`` is validate
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from custsync.api import ApiSettings, AsyncCustomerApi
-from custsync.apply import ApplyReport, apply_plan
-from custsync.cli._app import JsonOption, app, console, emit_json, friendly_errors
+from custsync.cli._app import app, console, emit_json, friendly_errors
+from custsync.cli._options import (
+    DEFAULT_STATE_DIR,
+    ConcurrencyOpt,
+    ContactKeyOpt,
+    ForceOpt,
+    FullOpt,
+    JsonOpt,
+    MappingOpt,
+    MaxDeletesOpt,
+    MaxInvalidOpt,
+    ModeOpt,
+    OnInvalidOpt,
+    RateOpt,
+    ScopeOpt,
+    SourcesArg,
+    StateDirOpt,
+)
 from custsync.errors import ConfigError, PlanError
-from custsync.mapping import default_mapping, load_mapping
-from custsync.reconcile import Mode, Plan, PlanOptions, Scope, plan_sync
-from custsync.reconcile.api_remote import ApiRemote
-from custsync.reconcile.keys import CONTACT_KEY_COLUMNS
-from custsync.reconcile.modes import check_mirror_options
-from custsync.reconcile.plan import ENTITY_NAMES
-from custsync.reconcile.provided import declare_provided
-from custsync.report import ResultSummary, RunReport, write_html
-from custsync.report.build import apply_summary, calls_summary, plan_summary, validation_summary
-from custsync.source import SourceLoad, load_source
-from custsync.state import DEFAULT_STATE_DIR, StateStore
+
+if TYPE_CHECKING:  # the library pulls in pandas, pandera and pyarrow: imported where a command runs
+    from custsync.api import ApiSettings
+    from custsync.apply import ApplyReport
+    from custsync.reconcile import Plan, PlanOptions
+    from custsync.source import SourceLoad
 
 SHOWN_CHANGES = 10
 SINGULAR = {"customers": "customer", "addresses": "address", "contacts": "contact"}
-
-SourcesArg = typer.Argument(..., help="Source files or directories (CSV/Parquet).")
-MappingOpt = typer.Option(None, "--mapping", help="Mapping file (default: the canonical layout).")
-ModeOpt = typer.Option("upsert", "--mode", help="upsert, insert (create only), update (patch only) or mirror.")
-ScopeOpt = typer.Option(None, "--scope", help="Mirror only: number-prefix=K, group=ID or all.")
-MaxDeletesOpt = typer.Option(None, "--max-deletes", help="Most deletes without --force (default 5% of scope, ≤50).")
-ForceOpt = typer.Option(False, "--force", help="Allow more deletes than --max-deletes.")
-FullOpt = typer.Option(False, "--full", help="List every customer's addresses and contacts, not only changed ones.")
-ContactKeyOpt = typer.Option(
-    "name", "--contact-key", help="What identifies a contact person under its customer: name or email."
-)
-StateDirOpt = typer.Option(DEFAULT_STATE_DIR, "--state-dir", help="Where the state store and journal live.")
-OnInvalidOpt = typer.Option("fail", "--on-invalid", help="fail: any invalid row stops before any write; skip.")
-MaxInvalidOpt = typer.Option(None, "--max-invalid", help="With --on-invalid skip: most invalid rows (n or n%).")
-RateOpt = typer.Option(None, "--requests-per-minute", help="Client rate limit (default: production's 100/min).")
-ConcurrencyOpt = typer.Option(None, "--concurrency", help="Requests in flight at most.")
 
 
 @dataclass(frozen=True)
@@ -60,6 +53,8 @@ class Connection:
     concurrency: int | None
 
     def settings(self) -> ApiSettings:
+        from custsync.api import ApiSettings
+
         overrides: dict[str, Any] = {}
         if self.requests_per_minute is not None:
             overrides["requests_per_minute"] = self.requests_per_minute
@@ -71,23 +66,27 @@ class Connection:
 @app.command("plan")
 @friendly_errors
 def plan_command(
-    sources: list[Path] = SourcesArg,
-    mapping: Path | None = MappingOpt,
-    mode: str = ModeOpt,
-    scope: str | None = ScopeOpt,
-    max_deletes: int | None = MaxDeletesOpt,
-    force: bool = ForceOpt,
-    full: bool = FullOpt,
-    contact_key: str = ContactKeyOpt,
-    out: Path | None = typer.Option(None, "--out", help="Save the plan as JSON for `custsync apply`."),
-    state_dir: Path = StateDirOpt,
-    on_invalid: str = OnInvalidOpt,
-    max_invalid: str | None = MaxInvalidOpt,
-    requests_per_minute: float | None = RateOpt,
-    concurrency: int | None = ConcurrencyOpt,
-    json_output: bool = JsonOption,
+    sources: SourcesArg,
+    mapping: MappingOpt = None,
+    mode: ModeOpt = "upsert",
+    scope: ScopeOpt = None,
+    max_deletes: MaxDeletesOpt = None,
+    force: ForceOpt = False,
+    full: FullOpt = False,
+    contact_key: ContactKeyOpt = "name",
+    out: Annotated[Path | None, typer.Option("--out", help="Save the plan as JSON for `custsync apply`.")] = None,
+    state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+    on_invalid: OnInvalidOpt = "fail",
+    max_invalid: MaxInvalidOpt = None,
+    requests_per_minute: RateOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    json_output: JsonOpt = False,
 ) -> None:
     """Show what a sync would do (no write); with --out save the plan for `custsync apply`."""
+    import asyncio
+
+    from custsync.reconcile import Mode
+
     options = plan_options(mode, scope, max_deletes, force, full, contact_key)
     desired, hashes = _load(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
     plan = asyncio.run(
@@ -106,15 +105,19 @@ def plan_command(
 @app.command("apply")
 @friendly_errors
 def apply_command(
-    plan_file: Path = typer.Argument(..., help="A plan saved by `custsync plan --out`."),
-    state_dir: Path = StateDirOpt,
-    requests_per_minute: float | None = RateOpt,
-    concurrency: int | None = ConcurrencyOpt,
-    json_output: bool = JsonOption,
+    plan_file: Annotated[Path, typer.Argument(help="A plan saved by `custsync plan --out`.")],
+    state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+    requests_per_minute: RateOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    json_output: JsonOpt = False,
 ) -> None:
     """Carry out a saved plan exactly — or refuse when the records it touches changed in the API since.
 
     A run that was interrupted is resumed from the journal: what was done is not done again."""
+    import asyncio
+
+    from custsync.reconcile import Plan
+
     plan = Plan.load(plan_file)
     connection = Connection(requests_per_minute, concurrency)
     show = not json_output and console.is_terminal
@@ -125,26 +128,35 @@ def apply_command(
 @app.command("sync")
 @friendly_errors
 def sync_command(
-    sources: list[Path] = SourcesArg,
-    mapping: Path | None = MappingOpt,
-    mode: str = ModeOpt,
-    scope: str | None = ScopeOpt,
-    max_deletes: int | None = MaxDeletesOpt,
-    force: bool = ForceOpt,
-    full: bool = FullOpt,
-    contact_key: str = ContactKeyOpt,
-    dry_run: bool = typer.Option(False, "--dry-run", help="Plan and show, write nothing."),
-    state_dir: Path = StateDirOpt,
-    on_invalid: str = OnInvalidOpt,
-    max_invalid: str | None = MaxInvalidOpt,
-    requests_per_minute: float | None = RateOpt,
-    concurrency: int | None = ConcurrencyOpt,
-    report_path: Path | None = typer.Option(
-        None, "--report", help="Also write the run report (validation, plan, results) as a self-contained HTML file."
-    ),
-    json_output: bool = JsonOption,
+    sources: SourcesArg,
+    mapping: MappingOpt = None,
+    mode: ModeOpt = "upsert",
+    scope: ScopeOpt = None,
+    max_deletes: MaxDeletesOpt = None,
+    force: ForceOpt = False,
+    full: FullOpt = False,
+    contact_key: ContactKeyOpt = "name",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show, write nothing.")] = False,
+    state_dir: StateDirOpt = DEFAULT_STATE_DIR,
+    on_invalid: OnInvalidOpt = "fail",
+    max_invalid: MaxInvalidOpt = None,
+    requests_per_minute: RateOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    report_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Also write the run report (validation, plan, results) as a self-contained HTML file."
+        ),
+    ] = None,
+    json_output: JsonOpt = False,
 ) -> None:
     """Validate the source, plan the difference to the API and apply it."""
+    import asyncio
+
+    from custsync.reconcile import Mode
+    from custsync.report import ResultSummary, RunReport, write_html
+    from custsync.report.build import apply_summary, calls_summary, plan_summary, validation_summary
+
     started = dt.datetime.now(dt.UTC)
     options = plan_options(mode, scope, max_deletes, force, full, contact_key)
     load = _read(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
@@ -186,6 +198,10 @@ def sync_command(
 def plan_options(
     mode: str, scope: str | None, max_deletes: int | None, force: bool, full: bool, contact_key: str = "name"
 ) -> PlanOptions:
+    from custsync.reconcile import Mode, PlanOptions, Scope
+    from custsync.reconcile.keys import CONTACT_KEY_COLUMNS
+    from custsync.reconcile.modes import check_mirror_options
+
     try:
         parsed_mode = Mode(mode)
     except ValueError:
@@ -217,6 +233,8 @@ def _load(
 def _read(
     sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None, *, mirror: bool
 ) -> SourceLoad:
+    from custsync.source import load_source
+
     load = load_source(list(sources), mapping, on_invalid=on_invalid, max_invalid=max_invalid)  # type: ignore[arg-type]
     if mirror and load.rejected_rows:
         raise PlanError(
@@ -231,6 +249,10 @@ def desired_state(
     load: SourceLoad, sources: Sequence[Path], mapping: Path | None
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """The desired state per entity (with the columns the source provides declared), and the sources' hashes."""
+    from custsync.mapping import default_mapping, load_mapping
+    from custsync.reconcile.plan import ENTITY_NAMES
+    from custsync.reconcile.provided import declare_provided
+
     spec = load_mapping(mapping) if mapping is not None else default_mapping()
     frames = dict(load.frames)
     declare_provided(frames, spec)
@@ -255,6 +277,11 @@ def _hashes(sources: Sequence[Path]) -> list[dict[str, str]]:
 async def plan_against_api(
     desired: dict[str, Any], hashes: list[dict[str, str]], options: PlanOptions, state_dir: Path, c: Connection
 ) -> Plan:
+    from custsync.api import AsyncCustomerApi
+    from custsync.reconcile import plan_sync
+    from custsync.reconcile.api_remote import ApiRemote
+    from custsync.state import StateStore
+
     async with AsyncCustomerApi(c.settings()) as api:
         remote = ApiRemote(api)
         with StateStore.open(state_dir, remote.base_url) as state:
@@ -264,6 +291,10 @@ async def plan_against_api(
 async def _apply(
     plan: Plan, state_dir: Path, c: Connection, *, check_fresh: bool, progress: bool
 ) -> tuple[ApplyReport, dict[str, int]]:
+    from custsync.api import AsyncCustomerApi
+    from custsync.apply import apply_plan
+    from custsync.reconcile.api_remote import ApiRemote
+
     async with AsyncCustomerApi(c.settings()) as api:
         remote = ApiRemote(api)
         with _bar(plan, progress) as advance:
@@ -287,6 +318,12 @@ async def _plan_and_apply(
     dry_run: bool,
     progress: bool,
 ) -> tuple[Plan, ApplyReport | None, dict[str, int]]:
+    from custsync.api import AsyncCustomerApi
+    from custsync.apply import apply_plan
+    from custsync.reconcile import plan_sync
+    from custsync.reconcile.api_remote import ApiRemote
+    from custsync.state import StateStore
+
     async with AsyncCustomerApi(c.settings()) as api:
         remote = ApiRemote(api)
         with StateStore.open(state_dir, remote.base_url) as state:

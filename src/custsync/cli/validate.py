@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from custsync.cli._app import JsonOption, app, console, emit_json, friendly_errors
+from custsync.cli._app import app, console, emit_json, friendly_errors
+from custsync.cli._options import JsonOpt
 from custsync.errors import ValidationFailed
-from custsync.io.rejects import failures_to_records, write_rejects
-from custsync.mapping.spec import ENTITY_NAMES
-from custsync.source import SourceLoad, enforce_policy, read_source
+
+if TYPE_CHECKING:  # pandas and pandera: imported when the command runs, not for --help
+    from custsync.source import SourceLoad
 
 
 @app.command("validate")
@@ -35,12 +37,15 @@ def validate_command(
         None, "--rejects", help="Write every failure to this file (.csv, or .json for JSON)."
     ),
     show: int = typer.Option(50, "--show", help="Failures listed in the table (all are in --rejects / --json)."),
-    json_output: bool = JsonOption,
+    json_output: JsonOpt = False,
 ) -> None:
     """Check a source against the canonical model; exit 1 when the --on-invalid policy would stop an import.
 
     Every failure names file, row (as numbered in the file, header = 1), column, rule and offending value.
     """
+    from custsync.io.rejects import write_rejects
+    from custsync.source import enforce_policy, read_source
+
     load = read_source(sources, mapping)
     if rejects is not None:
         write_rejects(load.failures, rejects)
@@ -58,6 +63,9 @@ def validate_command(
 
 
 def _print(load: SourceLoad, show: int, rejects: Path | None, stop: ValidationFailed | None) -> None:
+    from custsync.io.rejects import failures_to_records
+    from custsync.mapping.spec import ENTITY_NAMES
+
     counts = Table(title=f"mapping: {load.mapping_name}", title_justify="left")
     for column in ("entity", "rows", "valid", "invalid"):
         counts.add_column(column, justify="left" if column == "entity" else "right")

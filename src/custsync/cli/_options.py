@@ -1,0 +1,47 @@
+"""Arguments and options that several commands share, declared once as ``Annotated`` types.
+
+A command uses one as ``mode: ModeOpt = "upsert"``: the name and help come from here, the default from the
+signature (Typer's rule for ``Annotated``). This module stays light — typer and the standard library only — so
+that ``custsync --help`` does not import pandas and friends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DEFAULT_STATE_DIR = Path(".custsync")
+"""``custsync.state.DEFAULT_STATE_DIR``, repeated here because ``custsync.state`` imports pandas (a test pins both)."""
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
+
+# plan and sync
+
+SourcesArg = Annotated[list[Path], typer.Argument(help="Source files or directories (CSV/Parquet).")]
+MappingOpt = Annotated[Path | None, typer.Option("--mapping", help="Mapping file (default: the canonical layout).")]
+ModeOpt = Annotated[str, typer.Option("--mode", help="upsert, insert (create only), update (patch only) or mirror.")]
+ScopeOpt = Annotated[str | None, typer.Option("--scope", help="Mirror only: number-prefix=K, group=ID or all.")]
+MaxDeletesOpt = Annotated[
+    int | None, typer.Option("--max-deletes", help="Most deletes without --force (default 5% of scope, ≤50).")
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Allow more deletes than --max-deletes.")]
+FullOpt = Annotated[
+    bool, typer.Option("--full", help="List every customer's addresses and contacts, not only changed ones.")
+]
+ContactKeyOpt = Annotated[
+    str, typer.Option("--contact-key", help="What identifies a contact person under its customer: name or email.")
+]
+OnInvalidOpt = Annotated[str, typer.Option("--on-invalid", help="fail: any invalid row stops before any write; skip.")]
+MaxInvalidOpt = Annotated[
+    str | None, typer.Option("--max-invalid", help="With --on-invalid skip: most invalid rows (n or n%).")
+]
+
+# plan, apply and sync
+
+StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where the state store and journal live.")]
+RateOpt = Annotated[
+    float | None, typer.Option("--requests-per-minute", help="Client rate limit (default: production's 100/min).")
+]
+ConcurrencyOpt = Annotated[int | None, typer.Option("--concurrency", help="Requests in flight at most.")]
