@@ -8,9 +8,9 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.states import State
 
+from custsync.defaults import DEFAULT_ROLLING_SHARE
 from custsync.errors import CustsyncError
 from custsync.export import ExportOptions
-from custsync.export.incremental import DEFAULT_ROLLING_SHARE
 from custsync.io.snapshot import FORMATS
 from flows.artifacts import FlowOutcome
 from flows.connection import ApiTarget

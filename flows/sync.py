@@ -13,10 +13,10 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.states import Failed, State
 
+from custsync.defaults import DEFAULT_STATE_DIR
 from custsync.errors import CustsyncError
 from custsync.reconcile import Mode, PlanOptions, Scope
 from custsync.source import enforce_policy
-from custsync.state import DEFAULT_STATE_DIR
 from flows.artifacts import FlowOutcome
 from flows.connection import ApiTarget
 from flows.recorder import RunRecorder

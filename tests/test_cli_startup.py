@@ -61,13 +61,3 @@ def test_help_and_version_import_no_heavy_module(args: list[str]) -> None:
     result = _python(code)
     assert result.stdout, "the help text went to stdout"
     assert result.stderr.strip().splitlines()[-1] == "0 []"
-
-
-def test_defaults_repeated_in_the_cli_match_the_library() -> None:
-    """The CLI repeats two defaults to stay light; they must not drift from the library's."""
-    from custsync.cli import _options, export
-    from custsync.export import DEFAULT_ROLLING_SHARE
-    from custsync.state import DEFAULT_STATE_DIR
-
-    assert _options.DEFAULT_STATE_DIR == DEFAULT_STATE_DIR
-    assert export.DEFAULT_ROLLING_SHARE == DEFAULT_ROLLING_SHARE

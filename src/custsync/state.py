@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pandas as pd
 
-DEFAULT_STATE_DIR = Path(".custsync")
 STATE_FILE = "state.sqlite"
 
 _SCHEMA = """

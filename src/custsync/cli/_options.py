@@ -12,9 +12,6 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_STATE_DIR = Path(".custsync")
-"""``custsync.state.DEFAULT_STATE_DIR``, repeated here because ``custsync.state`` imports pandas (a test pins both)."""
-
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 
 # plan and sync

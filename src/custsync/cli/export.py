@@ -10,15 +10,12 @@ from rich.table import Table
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
 from custsync.cli._options import ConcurrencyOpt, JsonOpt
+from custsync.defaults import DEFAULT_ROLLING_SHARE
 from custsync.errors import ConfigError
 
 if TYPE_CHECKING:  # httpx, pandas and pyarrow: imported when the command runs, not for --help
     from custsync.api import Filter
     from custsync.export import ExportResult
-
-DEFAULT_ROLLING_SHARE = 7
-"""``custsync.export.DEFAULT_ROLLING_SHARE``, repeated here because ``custsync.export`` imports pandas (a test
-pins both)."""
 
 
 @app.command("export", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
-from custsync.cli._options import DEFAULT_STATE_DIR, JsonOpt, ScopeOpt
+from custsync.cli._options import JsonOpt, ScopeOpt
 from custsync.cli.sync import Connection, desired_state, plan_against_api, plan_options
+from custsync.defaults import DEFAULT_STATE_DIR
 
 if TYPE_CHECKING:  # pandas and friends: imported when the command runs, not for --help
     from custsync.report import RunReport

@@ -23,7 +23,7 @@ app.add_typer(sandbox_app, name="sandbox")
 @friendly_errors
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (loopback unless --allow-remote)."),
-    port: int = typer.Option(8080, "--port", help="TCP port (0: any free port)."),
+    port: int = typer.Option(8080, "--port", min=0, max=65535, help="TCP port (0: any free port)."),
     db: Path | None = typer.Option(None, "--db", help="SQLite file (created when missing); default: in memory."),
     token: str | None = typer.Option(
         None,

@@ -19,7 +19,6 @@ from rich.markup import escape
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
 from custsync.cli._options import (
-    DEFAULT_STATE_DIR,
     ConcurrencyOpt,
     ContactKeyOpt,
     ForceOpt,
@@ -35,6 +34,7 @@ from custsync.cli._options import (
     SourcesArg,
     StateDirOpt,
 )
+from custsync.defaults import DEFAULT_STATE_DIR
 from custsync.errors import ConfigError, PlanError
 
 if TYPE_CHECKING:  # the library pulls in pandas, pandera and pyarrow: imported where a command runs

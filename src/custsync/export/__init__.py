@@ -7,7 +7,8 @@ The files and the manifest are described in :mod:`custsync.io.snapshot`; read a 
 :func:`read_snapshot`.
 """
 
-from custsync.export.incremental import DEFAULT_ROLLING_SHARE, rolling_ids
+from custsync.defaults import DEFAULT_ROLLING_SHARE
+from custsync.export.incremental import rolling_ids
 from custsync.export.runner import (
     ExportOptions,
     ExportProgress,

@@ -17,9 +17,6 @@ import pandas as pd
 
 from custsync.model import ENTITIES
 
-DEFAULT_ROLLING_SHARE = 7
-"""Refresh the sub-resources of a seventh of the unchanged customers per run: nightly runs cover all in a week."""
-
 
 def id_list(values: Iterable[object]) -> list[str]:
     return [str(v) for v in values if pd.notna(v)]

@@ -22,6 +22,7 @@ import pandas as pd
 from custsync.api import AsyncCustomerApi, CustomerApi, Filter, Order
 from custsync.api.fetch import afetch_customers, afetch_ids, afetch_subresources
 from custsync.codec import from_api
+from custsync.defaults import DEFAULT_ROLLING_SHARE
 from custsync.errors import ConfigError, NotFoundError
 from custsync.export import incremental as inc
 from custsync.io.snapshot import (
@@ -51,7 +52,7 @@ class ExportOptions:
     formats: tuple[Format, ...] = ("parquet",)
     incremental: bool = False
     filters: tuple[Filter, ...] = ()
-    rolling_share: int = inc.DEFAULT_ROLLING_SHARE
+    rolling_share: int = DEFAULT_ROLLING_SHARE
     csv_dialect: str = "default"
     neutralise_formulas: bool = True
 
