@@ -232,3 +232,11 @@ def test_serve_runs_until_interrupted(tmp_path: Path) -> None:
     store = Store(db)
     assert store.counts()["customers"] == 1
     store.close()
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_serve_refuses_a_port_outside_the_tcp_range(port: str) -> None:
+    result = runner.invoke(app, ["sandbox", "serve", "--port", port])
+    assert result.exit_code == 2
+    assert "--port" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
