@@ -90,12 +90,15 @@ def serve(
     server = uvicorn.Server(uvicorn_config(create_app(store, token, knobs), host=host, port=bound))
     try:
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after its graceful shutdown
-        console.print("sandbox stopped", highlight=False)
-        raise typer.Exit(130) from None
+        interrupted = server.should_exit  # set by uvicorn's Ctrl+C handler
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after its graceful shutdown; asyncio may swallow it
+        interrupted = True
     finally:
         sock.close()
         store.close()
+    if interrupted:
+        console.print("sandbox stopped", highlight=False)
+        raise typer.Exit(130)
 
 
 @sandbox_app.command("seed")
