@@ -4,7 +4,9 @@
 2. take a snapshot of the target (or use the one given) and start a sandbox seeded from it;
 3. rehearse: plan in ``insert`` mode against the sandbox and apply there; publish the rehearsal's report
    (artifact ``custsync-migration-rehearsal-report``; its API line names the target the copy was taken from);
-4. stop here unless ``go_on=True``; then plan and apply against the real target and publish its report.
+4. with ``go_on=True`` go on at once; with ``approval_timeout`` > 0 pause and wait that long for a person to
+   review the rehearsal report and approve in the Prefect UI (Resume, "migrate"); otherwise stop here;
+5. plan and apply against the real target and publish its report.
 
 Insert mode creates what the target lacks and never changes or deletes what it has, so a migration cannot
 overwrite data someone entered by hand in the meantime.
@@ -16,7 +18,11 @@ import tempfile
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
 from prefect.states import Failed, State
+from pydantic import Field
 
 from custsync.errors import CustsyncError
 from custsync.export import ExportOptions
@@ -28,6 +34,19 @@ from flows.recorder import RunRecorder
 from flows.rehearsal import rehearsal_target
 from flows.tasks import apply_task, desired_frames, export_task, load_task, plan_task
 
+APPROVAL_POLL_SECONDS = 5
+"""How often a paused migration checks whether it was resumed."""
+
+
+class MigrationApproval(RunInput):
+    """The form the Prefect UI shows on Resume after a successful rehearsal."""
+
+    migrate: bool = Field(
+        default=False,
+        description="Migrate into the target now (creates only: nothing there is changed or deleted). "
+        "Review the custsync-migration-rehearsal-report artifact first.",
+    )
+
 
 @flow(name="custsync-migration", log_prints=False, persist_result=False)
 def migration_flow(
@@ -36,10 +55,14 @@ def migration_flow(
     api: ApiTarget = ApiTarget(),
     snapshot: Path | None = None,
     go_on: bool = False,
+    approval_timeout: int = 0,
     work_dir: Path = Path(".custsync/migration"),
     report_dir: Path = Path(".custsync/reports"),
 ) -> FlowOutcome | State:
     """Rehearse the migration of ``sources`` on a copy of the target; with ``go_on`` carry it out for real.
+
+    ``approval_timeout`` (seconds): after a successful rehearsal, pause until someone approves in the UI or the
+    time is up (then stop, the target untouched). 0 does not wait: run again with ``go_on=True`` to migrate.
 
     ``snapshot`` is a snapshot directory of the target (``custsync export``); without it the flow exports one
     first into ``work_dir/snapshots``. The real run keeps its journal and state in ``work_dir/state``.
@@ -77,6 +100,8 @@ def migration_flow(
     if failed:
         log.error("rehearsal: %d operations failed; the target was not touched; report %s", failed, rehearsed.html)
         return Failed(message=f"rehearsal: {failed} operations failed; the target was not touched")
+    if not go_on and approval_timeout > 0:
+        go_on = _approved(approval_timeout, plan.operations, rehearsed.html)
     if not go_on:
         log.info(
             "rehearsal on a copy of %s succeeded (%d writes); run again with go_on=True to migrate; report %s",
@@ -104,3 +129,24 @@ def migration_flow(
         return Failed(message=f"{failed} operations failed: see the custsync-migration-report artifact")
     log.info("migrated: %d writes; report %s", plan.operations, outcome.html)
     return outcome
+
+
+def _approved(timeout: int, writes: int, report: Path) -> bool:
+    """Pause for a person's decision; True only for an explicit "migrate" before the timeout."""
+    log = get_run_logger()
+    log.info(
+        "rehearsal succeeded (%d writes; report %s): paused for up to %d s — Resume with 'migrate' to go on",
+        writes,
+        report,
+        timeout,
+    )
+    try:
+        decision = pause_flow_run(
+            wait_for_input=MigrationApproval, timeout=timeout, poll_interval=APPROVAL_POLL_SECONDS
+        )
+    except FlowPauseTimeout:
+        log.info("no approval within %d s: the target was not touched", timeout)
+        return False
+    if not decision.migrate:
+        log.info("resumed without 'migrate': the target was not touched")
+    return bool(decision.migrate)
