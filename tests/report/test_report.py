@@ -118,3 +118,16 @@ def test_to_dict_is_json_ready(full_report: RunReport) -> None:
     }
     assert data["ok"] is False
     assert data["api_url"] == "https://erp.example.com/base"
+
+
+def test_both_renderings_open_with_the_same_facts(full_report: RunReport) -> None:
+    facts = dict(full_report.facts())
+    assert list(facts)[:4] == ["API", "Sources", "Mapping", "Mode"]
+    assert facts["API"] == "https://erp.example.com/base" and facts["Mode"] == "upsert"
+    md, html = render_markdown(full_report), render_html(full_report)
+    for label in facts:
+        assert f"- **{label}**: " in md
+        assert f"<dt>{label}</dt>" in html
+    assert "Dry run" not in facts
+    dry = replace(full_report, results=replace(full_report.results, dry_run=True))
+    assert dict(dry.facts())["Dry run"] == "yes: nothing was written"

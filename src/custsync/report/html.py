@@ -107,23 +107,7 @@ def rules_chart(report: RunReport) -> str:
 
 
 def _header(report: RunReport) -> str:
-    items: list[tuple[str, str]] = []
-    if report.api_url:
-        items.append(("API", report.api_url))
-    if report.sources:
-        items.append(("Sources", ", ".join(report.sources)))
-    if report.mapping:
-        items.append(("Mapping", report.mapping))
-    if report.plan is not None:
-        items.append(("Mode", report.plan.mode))
-    if report.results is not None and report.results.dry_run:
-        items.append(("Dry run", "yes: nothing was written"))
-    items.append(("Started", report.started_at.isoformat(timespec="seconds")))
-    if report.duration is not None:
-        items.append(("Duration", f"{report.duration:.1f} s"))
-    if report.run_id:
-        items.append(("Run", report.run_id))
-    return "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items) + "</dl>"
+    return "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in report.facts()) + "</dl>"
 
 
 def _validation(report: RunReport) -> str:

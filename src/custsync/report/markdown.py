@@ -44,23 +44,7 @@ def cell(value: object) -> str:
 
 
 def _header(report: RunReport) -> list[str]:
-    rows: list[tuple[str, object]] = []
-    if report.api_url:
-        rows.append(("API", report.api_url))
-    if report.sources:
-        rows.append(("sources", ", ".join(report.sources)))
-    if report.mapping:
-        rows.append(("mapping", report.mapping))
-    if report.plan is not None:
-        rows.append(("mode", report.plan.mode))
-    if report.results is not None and report.results.dry_run:
-        rows.append(("dry run", "yes: nothing was written"))
-    rows.append(("started", report.started_at.isoformat(timespec="seconds")))
-    if report.duration is not None:
-        rows.append(("duration", f"{report.duration:.1f} s"))
-    if report.run_id:
-        rows.append(("run", report.run_id))
-    return [f"- **{name}**: {cell(value)}" for name, value in rows] + [""]
+    return [f"- **{name}**: {cell(value)}" for name, value in report.facts()] + [""]
 
 
 def _validation(report: RunReport) -> list[str]:

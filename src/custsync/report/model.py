@@ -199,6 +199,26 @@ class RunReport:
             return None
         return (self.finished_at - self.started_at).total_seconds()
 
+    def facts(self) -> list[tuple[str, str]]:
+        """The head of every rendering: ``(label, value)`` for what is known about the run, in reading order."""
+        items: list[tuple[str, str]] = []
+        if self.api_url:
+            items.append(("API", self.api_url))
+        if self.sources:
+            items.append(("Sources", ", ".join(self.sources)))
+        if self.mapping:
+            items.append(("Mapping", self.mapping))
+        if self.plan is not None:
+            items.append(("Mode", self.plan.mode))
+        if self.results is not None and self.results.dry_run:
+            items.append(("Dry run", "yes: nothing was written"))
+        items.append(("Started", self.started_at.isoformat(timespec="seconds")))
+        if self.duration is not None:
+            items.append(("Duration", f"{self.duration:.1f} s"))
+        if self.run_id:
+            items.append(("Run", self.run_id))
+        return items
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (datetimes as ISO 8601 strings)."""
         out = asdict(self)
