@@ -17,7 +17,7 @@ import contextvars
 
 import httpx
 
-from custsync.api import ApiSettings
+from custsync.api import ApiSettings, SlotTransport
 from custsync.errors import ConfigError
 
 ACQUIRE_TIMEOUT_SECONDS = 600.0
@@ -55,9 +55,6 @@ class GlobalRateLimitTransport(httpx.AsyncBaseTransport):
 
 
 def global_rate_limit_transport(name: str, settings: ApiSettings) -> GlobalRateLimitTransport:
-    """The transport for a client built from ``settings`` (same TLS verification and connection pool size)."""
-    inner = httpx.AsyncHTTPTransport(
-        verify=settings.verify_tls,
-        limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
-    )
-    return GlobalRateLimitTransport(name, inner)
+    """The transport for a client built from ``settings``: the client's own one-connection-per-slot transport
+    (same TLS verification, one slot per request in flight), behind the global limit."""
+    return GlobalRateLimitTransport(name, SlotTransport(settings.concurrency, verify=settings.verify_tls))

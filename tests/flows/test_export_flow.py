@@ -84,3 +84,13 @@ def test_a_missing_global_limit_is_a_clear_error_not_an_unlimited_run(prefect_ha
             fetch_customers(client)
     assert "prefect gcl create no-such-limit" in (raised.value.hint or "")
     assert sandbox.token not in str(raised.value)
+
+
+def test_the_global_limit_wraps_the_clients_one_connection_per_slot_transport() -> None:
+    from flows.ratelimit import global_rate_limit_transport
+
+    from custsync.api import ApiSettings, SlotTransport
+
+    settings = ApiSettings(url="http://127.0.0.1:9", token="t", concurrency=3)
+    transport = global_rate_limit_transport("custsync-api", settings)
+    assert isinstance(transport._inner, SlotTransport) and transport._inner.in_flight == (0, 0, 0)

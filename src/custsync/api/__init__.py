@@ -29,6 +29,7 @@ from custsync.api._resources import (
 from custsync.api._settings import ENV_TOKEN, ENV_URL, PRODUCTION_REQUESTS_PER_MINUTE, ApiSettings, Secret
 from custsync.api._stats import CallStats
 from custsync.api._sync import CustomerApi, SyncResource
+from custsync.api._transport import SlotTransport
 
 __all__ = [
     "ADDRESSES_SPEC",
@@ -53,6 +54,7 @@ __all__ = [
     "Resource",
     "ResourceSpec",
     "Secret",
+    "SlotTransport",
     "SubResource",
     "SyncResource",
     "encode_query",
