@@ -92,3 +92,13 @@ def test_store_timestamps_strictly_increase(tmp_path: Path) -> None:
     stamps = [store.now() for _ in range(1000)]
     assert stamps == sorted(stamps) and len(set(stamps)) == 1000
     store.close()
+
+
+def test_a_list_sorted_by_name_reads_the_name_index_instead_of_sorting_every_customer() -> None:
+    from custsync.sandbox.query import CUSTOMER_KEYS, parse
+
+    store = Store()
+    query = parse([("order[0][field]", "name"), ("order[0][dir]", "asc")], CUSTOMER_KEYS)
+    plan = store._conn.execute(f"EXPLAIN QUERY PLAN SELECT t.id FROM customers t ORDER BY {query.order}").fetchall()
+    details = " ".join(row[-1] for row in plan)
+    assert "USING INDEX customers_name" in details and "TEMP B-TREE" not in details

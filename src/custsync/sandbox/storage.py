@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS customers (
 );
 CREATE INDEX IF NOT EXISTS customers_updated ON customers (updated_at);
 CREATE INDEX IF NOT EXISTS customers_id ON customers (id);
+CREATE INDEX IF NOT EXISTS customers_name ON customers (json_extract(doc, '$.name'));
 CREATE TABLE IF NOT EXISTS addresses (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     customer_id INTEGER NOT NULL,
