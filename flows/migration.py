@@ -122,13 +122,7 @@ def migration_flow(
         real.applied(result, calls)
     except CustsyncError as exc:
         return real.fail(report_dir, exc.message)
-    outcome = real.publish(report_dir)
-    failed = outcome.report.results.failed if outcome.report.results else 0
-    if failed:
-        log.error("%d operations failed; report %s", failed, outcome.html)
-        return Failed(message=f"{failed} operations failed: see the custsync-migration-report artifact")
-    log.info("migrated: %d writes; report %s", plan.operations, outcome.html)
-    return outcome
+    return real.conclude(report_dir, f"migrated: {plan.operations} writes")
 
 
 def _approved(timeout: int, writes: int, report: Path) -> bool:

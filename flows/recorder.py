@@ -73,6 +73,16 @@ class RunRecorder:
         get_run_logger().error("%s; report %s", message, outcome.html)
         return Failed(message=message)
 
+    def conclude(self, report_dir: Path, success: str) -> FlowOutcome | State:
+        """Publish, then end the run Failed if any operation failed (the report lists them), else log ``success``."""
+        outcome = self.publish(report_dir)
+        failed = outcome.report.results.failed if outcome.report.results else 0
+        if failed:
+            get_run_logger().error("%d operations failed; report %s", failed, outcome.html)
+            return Failed(message=f"{failed} operations failed: see the custsync-{self.report.kind}-report artifact")
+        get_run_logger().info("%s; report %s", success, outcome.html)
+        return outcome
+
     def publish(self, report_dir: Path) -> FlowOutcome:
         """Finish the report, publish the artifacts and write the HTML file."""
         calls = calls_summary(*self._calls) if self._calls else {}

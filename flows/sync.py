@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from prefect import flow, get_run_logger
-from prefect.states import Failed, State
+from prefect.states import State
 
 from custsync.defaults import DEFAULT_STATE_DIR
 from custsync.errors import CustsyncError
@@ -74,13 +74,7 @@ def sync_flow(
             run.applied(result, calls)
     except CustsyncError as exc:  # unreadable source, invalid rows, refused plan, API unreachable, bad settings
         return run.fail(report_dir, exc.message)
-    outcome = run.publish(report_dir)
-    failed = outcome.report.results.failed if outcome.report.results else 0
-    if failed:
-        log.error("%d operations failed; report %s", failed, outcome.html)
-        return Failed(message=f"{failed} operations failed: see the custsync-sync-report artifact")
-    log.info("report %s", outcome.html)
-    return outcome
+    return run.conclude(report_dir, "synced")
 
 
 def _counts(counts: dict[str, dict[str, int]]) -> str:
