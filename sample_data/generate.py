@@ -28,6 +28,8 @@ from schwifty import IBAN
 from custsync.model import ENTITIES, Entity, validate_frames
 
 SEED = 20261128
+BIRTHDATES_AS_OF = date(2026, 11, 28)
+"""Ages are counted back from this fixed day, never from today, so the files are the same on every date."""
 CUSTOMERS = 50
 HERE = Path(__file__).resolve().parent
 
@@ -56,6 +58,18 @@ class SampleSet:
     def frames(self) -> dict[str, pd.DataFrame]:
         raw = {"customers": self.customers, "addresses": self.addresses, "contacts": self.contacts}
         return {name: ENTITIES[name].conform(pd.DataFrame.from_records(rows)) for name, rows in raw.items()}
+
+
+def birthdate(fake: Faker, *, minimum_age: int, maximum_age: int) -> date:
+    """A birthdate for someone aged ``minimum_age`` to ``maximum_age`` on :data:`BIRTHDATES_AS_OF`.
+
+    Faker's ``date_of_birth`` counts back from today, which makes the output change every day; the draw here is
+    the same one over a fixed range (whole dates, so no time zone enters).
+    """
+    start = BIRTHDATES_AS_OF.replace(year=BIRTHDATES_AS_OF.year - maximum_age - 1)
+    end = BIRTHDATES_AS_OF.replace(year=BIRTHDATES_AS_OF.year - minimum_age)
+    drawn = fake.date_time_ad(start_datetime=start, end_datetime=end).date()
+    return drawn if drawn != start else drawn + timedelta(days=1)
 
 
 def ascii_slug(text: str) -> str:
@@ -185,7 +199,7 @@ class Generator:
                 "lastname": last,
                 "name": f"{first} {last}",
                 "title": "Dr." if rng.random() < 0.1 else None,
-                "birthdate": fake.date_of_birth(minimum_age=19, maximum_age=88),
+                "birthdate": birthdate(fake, minimum_age=19, maximum_age=88),
                 "salutation": "mrs" if female else "mr",
                 "contact.mobile": fake.phone_number(),
                 "contact.email": f"{ascii_slug(first + ' ' + last)}@{rng.choice(['gmx.de', 'web.de', 'posteo.de'])}",
@@ -252,7 +266,7 @@ class Generator:
             "groups": rng.choice([None, "2", "2,4"]),
         }
         if rng.random() < 0.5:
-            row["birthday"] = fake.date_of_birth(minimum_age=22, maximum_age=66)
+            row["birthday"] = birthdate(fake, minimum_age=22, maximum_age=66)
             row["birthdayShowInCalendar"] = rng.random() < 0.5
             row["sendBirthdayCard"] = rng.random() < 0.3
         if rng.random() < 0.4:

@@ -14,12 +14,15 @@ import argparse
 import csv
 import random
 import unicodedata
+from datetime import date, timedelta
 from pathlib import Path
 
 from faker import Faker
 
 HERE = Path(__file__).resolve().parent
 ENCODING = "cp1252"
+BIRTHDATES_AS_OF = date(2026, 11, 28)
+"""Ages are counted back from this fixed day, never from today, so the file is the same on every date."""
 
 HEADER = [
     "Kundennr", "Anrede", "Titel", "Firma", "Name", "Straße", "PLZ", "Ort", "Land",
@@ -63,7 +66,15 @@ def german_money(value: float) -> str:
 
 
 def german_date(fake: Faker, minimum: int, maximum: int) -> str:
-    return fake.date_of_birth(minimum_age=minimum, maximum_age=maximum).strftime("%d.%m.%Y")
+    """A birthdate (dd.mm.yyyy) for someone aged ``minimum`` to ``maximum`` on :data:`BIRTHDATES_AS_OF`.
+
+    Faker's ``date_of_birth`` counts back from today and would change the file every day; this is the same draw
+    over a fixed range of whole dates (no time zone enters).
+    """
+    start = BIRTHDATES_AS_OF.replace(year=BIRTHDATES_AS_OF.year - maximum - 1)
+    end = BIRTHDATES_AS_OF.replace(year=BIRTHDATES_AS_OF.year - minimum)
+    drawn = fake.date_time_ad(start_datetime=start, end_datetime=end).date()
+    return (drawn if drawn != start else drawn + timedelta(days=1)).strftime("%d.%m.%Y")
 
 
 def country(rng: random.Random) -> str:

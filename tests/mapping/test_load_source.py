@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import time_machine
 
 from custsync.errors import ConfigError, ValidationFailed
 from custsync.model import ENTITIES
@@ -127,9 +131,15 @@ def test_legacy_sample_maps_to_the_expected_records() -> None:
     assert set(load.frames["customers"]["_row"]) <= set(range(2, 60))
 
 
-def test_legacy_sample_is_reproducible(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "now",
+    [None, datetime(2027, 6, 1, 0, 30, tzinfo=ZoneInfo("Pacific/Kiritimati"))],
+    ids=["today", "2027-06-01-utc+14"],
+)
+def test_legacy_sample_is_reproducible(tmp_path: Path, now: datetime | None) -> None:
     spec = importlib.util.spec_from_file_location("generate_legacy", LEGACY_DIR / "generate.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
-    module.write(tmp_path / "k.csv", module.generate(50, 4711))
+    with time_machine.travel(now, tick=False) if now else contextlib.nullcontext():
+        module.write(tmp_path / "k.csv", module.generate(50, 4711))
     assert (tmp_path / "k.csv").read_bytes() == (LEGACY_DIR / "kunden_export.csv").read_bytes()

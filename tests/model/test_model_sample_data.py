@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import time_machine
 from sample_sets import SAMPLE, expected_failures, read_csv_set, read_parquet_set
 
 from custsync.model import ENTITIES, ValidationResult, validate_frames
@@ -84,8 +88,17 @@ def test_csv_conform_parquet_round_trip(from_csv: ValidationResult, tmp_path: Pa
         pd.testing.assert_frame_equal(back, conformed.reset_index(drop=True))
 
 
+TRAVELS = [
+    None,
+    datetime(2027, 6, 1, 0, 30, tzinfo=ZoneInfo("Pacific/Kiritimati")),
+    datetime(2031, 2, 28, 23, 30, tzinfo=ZoneInfo("America/Adak")),
+]
+"""The real clock, and clocks moved years ahead in the first and the last time zone of the day."""
+
+
 @pytest.mark.slow
-def test_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize("now", TRAVELS, ids=["today", "2027-06-01-utc+14", "2031-02-28-utc-10"])
+def test_generator_reproduces_the_committed_files(tmp_path: Path, now: datetime | None) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("sample_generate", SAMPLE / "generate.py")
@@ -94,7 +107,8 @@ def test_generator_reproduces_the_committed_files(tmp_path: Path) -> None:
     sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
     try:
         spec.loader.exec_module(module)
-        module.main(["--out", str(tmp_path)])
+        with time_machine.travel(now, tick=False) if now else contextlib.nullcontext():
+            module.main(["--out", str(tmp_path)])
     finally:
         del sys.modules[spec.name]
     for relative in ("canonical/customers.csv", "canonical/addresses.csv", "canonical/contacts.csv"):
