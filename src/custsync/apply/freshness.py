@@ -1,18 +1,26 @@
 """Is a saved plan still true? ``apply plan.json`` refuses when the records it would touch changed since.
 
 Checked cheaply: the customers it patches or deletes are re-listed by id (one call per 50) and compared by
-``updatedAt``; the customers it would create are looked up by number (they must still be absent); the
-addresses and contacts it patches or deletes are re-listed under their customer (one call per customer).
+``updatedAt``; the customers it would create are looked up by number (they must still be absent). Addresses
+and contacts are re-listed under their customer (one call per customer and entity) and compared by content
+— the digest of the record the plan saw — because their public schema has no timestamps; a record the plan
+would create must not have appeared meanwhile (one with the same pairing key — its ``#n`` occurrence counted,
+so a planned second namesake is still allowed).
 Operations the journal already has as done or sent are left out: they are this plan's own doing.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 
 from custsync.errors import PlanError
-from custsync.reconcile.keys import customer_numbers
-from custsync.reconcile.plan import Plan
+from custsync.model import ENTITIES
+from custsync.reconcile.build import compared_columns
+from custsync.reconcile.fingerprint import record_digests
+from custsync.reconcile.keys import address_keys, contact_keys, customer_numbers
+from custsync.reconcile.plan import Create, EntityPlan, Plan
 from custsync.reconcile.remote import Remote
 from custsync.reconcile.values import plain
 
@@ -40,14 +48,7 @@ async def check_fresh(plan: Plan, remote: Remote, *, settled: set[tuple[str, str
         exists = await remote.customers_where("number", creating)
         changed += [f"customer {n}: created in the API since the plan" for n in customer_numbers(exists["number"])]
     for entity in (plan.addresses, plan.contacts):
-        ops = [o for o in (*entity.updates, *entity.deletes) if (entity.entity, o.key) not in settled]
-        if not ops:
-            continue
-        parents = {o.customer_id: o.customer_number for o in ops if o.customer_id}
-        seen = _updated_at(await remote.list_children(entity.entity, parents))
-        changed += [
-            _why(entity.entity[:-1], o.key, o.updated_at, seen.get(o.id)) for o in ops if seen.get(o.id) != o.updated_at
-        ]
+        changed += await _changed_children(plan, entity, remote, settled)
     if changed:
         listed = "; ".join(changed[:MAX_LISTED]) + (
             f"; and {len(changed) - MAX_LISTED} more" if len(changed) > MAX_LISTED else ""
@@ -56,6 +57,64 @@ async def check_fresh(plan: Plan, remote: Remote, *, settled: set[tuple[str, str
             f"the plan is stale: {len(changed)} record(s) it would touch changed in the API since: {listed}",
             hint="make a new plan (custsync plan ...) and review it",
         )
+
+
+async def _changed_children(plan: Plan, entity: EntityPlan, remote: Remote, settled: set[tuple[str, str]]) -> list[str]:
+    """What changed among the addresses or contacts the plan patches, deletes or creates."""
+    what = entity.entity[:-1]
+    ops = [o for o in (*entity.updates, *entity.deletes) if (entity.entity, o.key) not in settled]
+    creates = [c for c in entity.creates if c.customer_id and c.pair_key and (entity.entity, c.key) not in settled]
+    parents = {o.customer_id: o.customer_number for o in (*ops, *creates) if o.customer_id}
+    if not parents:
+        return []
+    current = await remote.list_children(entity.entity, parents)
+    changed: list[str] = []
+    if ops:
+        model = ENTITIES[entity.entity]
+        columns = compared_columns(model, tuple(plan.meta.provided.get(entity.entity, ())))
+        ids = current["id"].astype("string").to_numpy(dtype=object, na_value=None)
+        digests = dict(zip(ids, record_digests(model, model.conform(current), columns), strict=True))
+        stamps = _updated_at(current)
+        for o in ops:
+            if o.id not in digests:
+                changed.append(f"{what} {o.key}: deleted since the plan")
+            elif o.seen is not None and digests[o.id] != o.seen:
+                changed.append(f"{what} {o.key}: changed in the API since the plan")
+            elif o.seen is None and stamps.get(o.id) != o.updated_at:  # a plan saved before content digests
+                changed.append(_why(what, o.key, o.updated_at, stamps.get(o.id)))
+    if creates:
+        changed += [
+            f"{what} {c.key}: created in the API since the plan"
+            for c in _appeared(entity, creates, current, plan.meta.contact_key, settled)
+        ]
+    return changed
+
+
+def _appeared(
+    entity: EntityPlan, creates: list[Create], current: pd.DataFrame, contact_key: str, settled: set[tuple[str, str]]
+) -> list[Create]:
+    """The creates whose record now exists: ``key#n`` is taken when the API has more than ``n`` records with
+    ``key`` besides those this plan already created."""
+    if current.empty:
+        return []
+    model = ENTITIES[entity.entity]
+    current = model.conform(current)
+    if entity.entity == "addresses":
+        _, keys = address_keys(model.empty(), current)
+    else:
+        keys = contact_keys(current, contact_key)
+    existing = Counter(_base(k) for k in keys.dropna().tolist())
+    own = Counter(_base(c.pair_key) for c in entity.creates if c.pair_key and (entity.entity, c.key) in settled)
+    return [c for c in creates if existing[_base(c.pair_key)] - own[_base(c.pair_key)] > _occurrence(c.pair_key)]
+
+
+def _base(pair_key: str | None) -> str:
+    return str(pair_key).split("#", 1)[0]
+
+
+def _occurrence(pair_key: str | None) -> int:
+    _, _, n = str(pair_key).partition("#")
+    return int(n) if n.isdigit() else 0
 
 
 def _updated_at(frame: pd.DataFrame) -> dict[str, str | None]:

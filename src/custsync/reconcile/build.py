@@ -18,6 +18,7 @@ from custsync.codec import to_api
 from custsync.errors import PlanError
 from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, SOURCE_FILE, SOURCE_ROW, Entity
 from custsync.reconcile.diff import EntityDiff, diff_entity
+from custsync.reconcile.fingerprint import record_digests
 from custsync.reconcile.keys import (
     address_keys,
     check_contact_key,
@@ -243,7 +244,8 @@ def _plan_children(
 
     sendable = tuple(c for c in entity.writable_columns if c in columns or c == "type")
     if options.mode.creates:
-        for row, src in _rows(entity, diff.create, (*sendable, "customerNumber", "matchKey")):
+        rows = _rows(entity, diff.create, (*sendable, "customerNumber", "matchKey"))
+        for (row, src), pair_key in zip(rows, diff.create.index, strict=True):
             number = row["customerNumber"]
             plan.creates.append(
                 Create(
@@ -253,6 +255,7 @@ def _plan_children(
                     customer_id=plain(ids.get(number)),
                     match_key=row.get("matchKey"),
                     source=_where(src),
+                    pair_key=str(pair_key),
                 )
             )
     else:
@@ -303,6 +306,7 @@ def _child_deletes(
     missing = diff.missing
     owners = customer_numbers(missing["customerNumber"])
     missing = missing[member(owners, scoped_numbers) & member(owners, desired_numbers)]
+    seen = record_digests(entity, missing, diff.columns)
     deletes = [
         Delete(
             key=str(k),
@@ -310,8 +314,11 @@ def _child_deletes(
             customer_number=r["customerNumber"],
             customer_id=plain(ids.get(r["customerNumber"])),
             updated_at=r["updatedAt"],
+            seen=digest,
         )
-        for k, r in zip(missing.index, records(missing[["id", "customerNumber", "updatedAt"]]), strict=True)
+        for k, r, digest in zip(
+            missing.index, records(missing[["id", "customerNumber", "updatedAt"]]), seen, strict=True
+        )
     ]
     in_scope = max(
         int(member(customer_numbers(have["customerNumber"]), scoped_numbers).sum()),
@@ -346,6 +353,7 @@ def _updates(diff: EntityDiff, *, parent_ids: pd.Series | None) -> list[Update]:
     numbers = to_list(customer_numbers(diff.update_desired["customerNumber"])) if has_parent else keys
     match_keys = to_list(diff.update_desired["matchKey"]) if "matchKey" in diff.update_desired else [None] * count
     sources = _sources(diff.update_desired)
+    digests = record_digests(entity, diff.update_current, diff.columns) if has_parent else [None] * count
     return [
         Update(
             key=keys[i],
@@ -357,6 +365,7 @@ def _updates(diff: EntityDiff, *, parent_ids: pd.Series | None) -> list[Update]:
             updated_at=seen[i],
             match_key=match_keys[i],
             source=sources[i],
+            seen=digests[i],
         )
         for i in range(count)
     ]

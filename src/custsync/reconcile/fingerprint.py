@@ -29,3 +29,18 @@ def subrow_fingerprints(entity: Entity, desired: pd.DataFrame, columns: tuple[st
     salt = np.uint64(int.from_bytes(hashlib.sha256("\x1f".join(hashed_columns).encode()).digest()[:8], "big"))
     mixed = (sums.to_numpy(dtype=np.uint64) ^ salt).view(np.int64)
     return pd.Series(mixed, index=sums.index.astype("string"), dtype="Int64")
+
+
+def record_digests(entity: Entity, frame: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    """A digest per row of the normalised ``columns``: what a record looked like when the plan saw it.
+
+    The stale-plan check compares these instead of ``updatedAt`` for addresses and contact persons, whose
+    public schema has no timestamps. Deterministic across processes (``hash_pandas_object`` has a fixed key)."""
+    if frame.empty:
+        return []
+    hashed = tuple(c for c in columns if c != "customerNumber")
+    if not hashed:
+        return ["0" * 16] * len(frame)
+    normalised = normalise_frame(entity, frame, hashed).astype("string")
+    rows = pd.util.hash_pandas_object(normalised, index=False).to_numpy(dtype=np.uint64)
+    return [f"{int(v):016x}" for v in rows]

@@ -31,6 +31,9 @@ class Create:
     match_key: str | None = None
     source: str | None = None
     """``file:line`` of the source row, for messages."""
+    pair_key: str | None = None
+    """Addresses/contacts: the key the plan paired records by, with its ``#n`` occurrence — the stale-plan check
+    refuses when a record with this key appeared in the API since."""
 
 
 @dataclass
@@ -47,6 +50,8 @@ class Update:
     updated_at: str | None = None
     match_key: str | None = None
     source: str | None = None
+    seen: str | None = None
+    """Addresses/contacts: a digest of the record as the plan saw it (their API has no ``updatedAt``)."""
 
 
 @dataclass
@@ -56,6 +61,8 @@ class Delete:
     customer_number: str
     customer_id: str | None = None
     updated_at: str | None = None
+    seen: str | None = None
+    """Addresses/contacts: a digest of the record as the plan saw it."""
 
 
 @dataclass
@@ -136,7 +143,7 @@ class Plan:
 
     def plan_id(self) -> str:
         """A digest of the operations: the journal recognises a resumed plan by it."""
-        ops = {e.entity: [asdict(o) for o in (*e.creates, *e.updates, *e.deletes)] for e in self.entities}
+        ops = {e.entity: [_digested(o) for o in (*e.creates, *e.updates, *e.deletes)] for e in self.entities}
         meta = asdict(self.meta)
         if meta["contact_key"] == "name":
             del meta["contact_key"]  # the default: plans saved before the choice existed keep their digest
@@ -183,6 +190,18 @@ class Plan:
         if data.get("id") and data["id"] != plan.plan_id():
             raise PlanError(f"{path}: the plan was edited after it was made (its digest does not match)")
         return plan
+
+
+_LATER_FIELDS = ("seen", "pair_key")
+"""Operation fields added after plan files existed: left out of the digest while empty, so older plans load."""
+
+
+def _digested(op: Create | Update | Delete) -> dict[str, Any]:
+    data = asdict(op)
+    for name in _LATER_FIELDS:
+        if data.get(name, "") is None:
+            del data[name]
+    return data
 
 
 def _entity_from_dict(data: dict[str, Any]) -> EntityPlan:
