@@ -1,9 +1,12 @@
 """After an apply: tell the state store what is now in sync, so the next run can skip it.
 
 Customers with a failed operation (their own or one of their addresses/contacts) are forgotten — their next
-run lists them again. The ``updatedAt`` of every customer this run wrote to is re-read (one list call per
-50), because the writes moved it; for the others the value the plan saw still holds. Column-wise throughout:
-a million customers are a few vectorised steps, not a million Python objects.
+run lists them again. Every other customer keeps the ``updatedAt`` the plan saw — also one this run wrote to:
+re-reading it after the writes would swallow a change another client made meanwhile (its bump is
+indistinguishable from ours), so the next run lists that customer's addresses and contacts once and sees
+both. Only a customer this run created has its ``updatedAt`` re-read (one list call per 50): there is no
+earlier value, and listing the sub-resources of every new customer again would double a migration's calls.
+Column-wise throughout: a million customers are a few vectorised steps, not a million Python objects.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ async def remember(plan: Plan, report: ApplyReport, remote: Remote, state: State
         synced["id"] = synced["id"].fillna(synced["number"].map(created).astype("string"))
     forget = member(synced["number"], {d.customer_number for d in plan.customers.deletes} | report.failed_customers)
     forget |= synced["id"].isna().to_numpy()
-    touched = member(synced["number"], report.touched_customers) & ~forget
+    touched = member(synced["number"], created.keys()) & ~forget
     if touched.any():
         fresh = await remote.customers_where("id", synced["id"][touched].tolist())
         seen = pd.Series(epoch_us(fresh["updatedAt"]).to_numpy(), index=fresh["id"].astype("string").to_numpy())
