@@ -6,8 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-# Prefect runs embedded, quiet and offline: no analytics, no telemetry, its home inside the repo.
-export PREFECT_HOME := $(CURDIR)/.custsync/prefect
+# Prefect runs embedded, quiet and offline: no analytics, no telemetry. Its home is the demo's choice
+# (.custsync/prefect, created by the demo itself) and the test suite's (a temporary directory).
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY := false
 export PREFECT_SERVER_UI_ENABLED := false
@@ -39,7 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 reliability: $(STAMP)
-	$(BIN)/python -m pytest -q tests/reliability -m reliability --reliability-full
+	$(BIN)/python -m pytest -q tests/reliability tests/flows/test_prefect_home.py -m reliability --reliability-full
 
 clean:
 	rm -rf $(VENV) .custsync .pytest_cache

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 _ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("PREFECT_HOME", str(_ROOT / ".custsync" / "prefect-test"))
+# Outside the checkout and not created here: the product creates it (``import flows``), and the checkout stays as
+# clean as a fresh clone, so that `make demo` after `make test` (as in CI) still starts from nothing.
+os.environ.setdefault("PREFECT_HOME", str(Path(tempfile.gettempdir()) / f"custsync-tests-{os.getpid()}" / "prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false")
 os.environ.setdefault("PREFECT_SERVER_UI_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
-Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 REPO_ROOT = _ROOT
 

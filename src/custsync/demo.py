@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -75,20 +76,20 @@ def main() -> int:
         sys.path.insert(0, str(Path.cwd()))
     from rich.console import Console
 
-    import flows  # noqa: F401  (sets Prefect's quiet, offline defaults before prefect is imported)
+    from custsync.errors import CustsyncError
 
     console = Console(highlight=False)
     started = time.perf_counter()
-    prefect_ready = _start_prefect_in_background()
-    from custsync.errors import CustsyncError
-
     try:
+        import flows  # noqa: F401  (quiet, offline Prefect with its home created, before prefect is imported)
+
+        prefect_ready = _start_prefect_in_background()
         result = run_demo(console, prefect_ready=prefect_ready)
     except CustsyncError as exc:
         console.print(f"[bold red]demo failed:[/] {exc.message}")
         if exc.hint:
             console.print(f"[yellow]hint:[/] {exc.hint}")
-        return 1
+        return exc.exit_code
     console.rule("[bold]done")
     console.print(f"snapshot:      [bold]{result.snapshot}[/]")
     for label, path in result.reports:
@@ -121,8 +122,10 @@ def run_demo(
         state = Path(tmp) / "state"
         console.rule("[bold]custsync demo")
         console.print(f"sandbox API on {box.url} (SQLite in {tmp}); source: a copy of {SAMPLE}/")
-        console.print("waiting for Prefect's embedded server (its first start creates its database: 10-30 s)")
-        prefect_ready()
+        with console.status(
+            "waiting for Prefect's embedded server to start (its first start creates its database: 10-30 s)"
+        ):
+            prefect_ready()
 
         console.rule("[bold]1. sync the legacy ERP export into the empty API")
         first = sync_flow([source], mapping, api=api, state_dir=state, report_dir=reports, on_invalid="skip")
@@ -197,31 +200,90 @@ def _start_prefect_in_background() -> Callable[[], None]:
     """Start Prefect's temporary local server while the sandbox and the libraries load; returns a wait().
 
     Without a configured ``PREFECT_API_URL`` the first flow run would start it anyway, but only then; here
-    its 10–20 s start overlaps the rest of the warm-up.
+    its 10–20 s start overlaps the rest of the warm-up. The server's own output goes to a log file in
+    ``PREFECT_HOME``; when it exits early or does not answer in time, wait() raises one :class:`ConfigError`
+    naming what failed, the log and what to do, instead of minutes of retried tracebacks.
     """
-    from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME
 
     if PREFECT_API_URL.value():
         return lambda: None
-    from prefect.server.api.server import SubprocessASGIServer
-
+    server = _logged_server_class()()
+    server.log = Path(PREFECT_HOME.value()) / "embedded-server.log"
     failure: list[BaseException] = []
 
     def start() -> None:
         try:
-            SubprocessASGIServer().start()
-        except BaseException as exc:  # re-raised in the main thread by wait()
+            server.start()
+        except BaseException as exc:  # reported by wait()
             failure.append(exc)
 
     thread = threading.Thread(target=start, name="prefect-server-start", daemon=True)
     thread.start()
 
     def wait() -> None:
-        thread.join()
+        exited_at_start: list[Any] = []  # the processes themselves, so that identities stay unique
+        while thread.is_alive():
+            thread.join(0.2)
+            process = server.server_process
+            exited = process.poll() if process is not None else None
+            if exited is None:
+                continue
+            if not any(p is process for p in exited_at_start):
+                exited_at_start.append(process)
+            # Prefect restarts a process that exits with 3 (uvicorn's "startup failed") on another port, assuming
+            # the port was taken; a second such exit means the server itself cannot start
+            if exited != 3 or len(exited_at_start) > 1:
+                raise _server_failed(server.log, f"its process exited with code {exited}")
         if failure:
-            raise failure[0]
+            raise _server_failed(server.log, str(failure[0]).split(" stdout:")[0])
 
     return wait
+
+
+def _logged_server_class() -> type:
+    """Prefect's temporary server, with the output of its process written to a log file instead of the terminal.
+
+    Prefect keeps one server per port in a class-level registry, so the instance made here is the one every
+    later ``SubprocessASGIServer()`` call (the flow runs') finds and uses.
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+
+    class LoggedServer(SubprocessASGIServer):
+        log: Path
+
+        def _run_uvicorn_command(self) -> Any:
+            # the child inherits descriptors 1 and 2 at spawn: point them at the log just for that moment
+            saved = os.dup(1), os.dup(2)
+            with self.log.open("ab") as log:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(log.fileno(), 1)
+                os.dup2(log.fileno(), 2)
+                try:
+                    return super()._run_uvicorn_command()
+                finally:
+                    os.dup2(saved[0], 1)
+                    os.dup2(saved[1], 2)
+                    os.close(saved[0])
+                    os.close(saved[1])
+
+    return LoggedServer
+
+
+def _server_failed(log: Path, why: str) -> Exception:
+    from custsync.errors import ConfigError
+
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines()] if log.is_file() else []
+    raised = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
+    cause = f": {raised[-1]}" if raised else ""
+    return ConfigError(
+        f"Prefect's embedded server did not start ({why}){cause}; its log is {log}",
+        hint=(
+            f"check that {log.parent} (PREFECT_HOME) is writable and not used by a different Prefect version "
+            "(delete it to start afresh), or set PREFECT_API_URL to a running Prefect server"
+        ),
+    )
 
 
 if __name__ == "__main__":

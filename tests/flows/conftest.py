@@ -25,8 +25,6 @@ from flows.quiet import quiet_prefect  # noqa: E402
 quiet_prefect()
 # The harness's fresh database need not hold every Prefect block type: a block registers its type when saved.
 os.environ.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
-# Prefect warns on import, and re-registers its blocks on every start, when its home directory is missing.
-Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect")).mkdir(parents=True, exist_ok=True)
 
 HARNESS_STARTUP_TIMEOUT = 180
 
