@@ -5,10 +5,10 @@ A module registers itself on import; add one name to the import below for a new 
 
 from __future__ import annotations
 
-from custsync.cli import export, report, sandbox, sync, validate
+from custsync.cli import doctor, export, report, sandbox, sync, validate
 from custsync.cli._app import app
 
-COMMAND_MODULES = (validate, sync, export, sandbox, report)
+COMMAND_MODULES = (validate, sync, export, sandbox, report, doctor)
 
 
 def main() -> None:
