@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from custsync.model import CUSTOMERS
-from custsync.reconcile import PROVIDED_ATTR, Current, PlanMeta, PlanOptions, build_plan
+from custsync.reconcile import Current, Desired, PlanMeta, PlanOptions, build_plan
 from custsync.reconcile.values import plain
 
 COLUMNS = (
@@ -81,8 +81,8 @@ def frames(n: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def vectorised(desired: pd.DataFrame, current: pd.DataFrame) -> int:
     meta = PlanMeta(api_url="http://bench", created_at="", mode="upsert", scope=None, full=False)
-    desired.attrs[PROVIDED_ATTR] = list(COLUMNS)  # as the input layer declares what its mapping fills
-    plan = build_plan({"customers": desired}, Current(customers=current), options=PlanOptions(), meta=meta)
+    wanted = Desired.of({"customers": desired}, provided={"customers": COLUMNS})  # what the mapping fills
+    plan = build_plan(wanted, Current(customers=current), options=PlanOptions(), meta=meta)
     return len(plan.customers.updates)
 
 

@@ -30,9 +30,9 @@ from custsync.api import ApiSettings, AsyncCustomerApi
 from custsync.apply import apply_plan
 from custsync.codec import from_api
 from custsync.model import ENTITIES
-from custsync.reconcile import Current, PlanMeta, PlanOptions, build_plan, plan_sync
+from custsync.reconcile import Current, PlanMeta, PlanOptions, build_plan, inferred_columns, plan_sync
 from custsync.reconcile.api_remote import ApiRemote
-from custsync.reconcile.build import compared_columns, provided_columns
+from custsync.reconcile.build import compared_columns
 from custsync.reconcile.fingerprint import subrow_fingerprints
 from custsync.sandbox.resources import render_address, render_contact, render_customer
 from custsync.sandbox.testing import run_sandbox
@@ -70,7 +70,7 @@ async def night_zero(server, desired: dict[str, pd.DataFrame], state_dir: Path) 
         )
         fingerprints = {
             e: subrow_fingerprints(
-                ENTITIES[e], desired[e], compared_columns(ENTITIES[e], provided_columns(ENTITIES[e], desired[e]))
+                ENTITIES[e], desired[e], compared_columns(ENTITIES[e], inferred_columns(ENTITIES[e], desired[e]))
             )
             for e in ("addresses", "contacts")
         }

@@ -9,8 +9,9 @@ when a task opens the client: from that block when it is named, else from an env
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,11 +20,11 @@ from custsync.api import (
     ENV_URL,
     PRODUCTION_REQUESTS_PER_MINUTE,
     ApiSettings,
-    AsyncCustomerApi,
     CustomerApi,
     Secret,
 )
 from custsync.errors import ConfigError
+from custsync.pipeline import Connection
 from flows.ratelimit import global_rate_limit_transport
 
 
@@ -77,6 +78,12 @@ class ApiTarget(BaseModel):
             )
         return Secret(token)
 
+    def connection(self) -> Connection:
+        """How the import pipeline reaches this API: the settings (token resolved now) and, with ``gcl_name``,
+        a transport that takes a slot of that global limit for every request."""
+        transport = partial(global_rate_limit_transport, self.gcl_name) if self.gcl_name else None
+        return Connection(self.settings(), transport)
+
 
 @contextmanager
 def open_api(target: ApiTarget) -> Iterator[CustomerApi]:
@@ -88,15 +95,6 @@ def open_api(target: ApiTarget) -> Iterator[CustomerApi]:
         yield api
     finally:
         api.close()
-
-
-@asynccontextmanager
-async def open_async_api(target: ApiTarget) -> AsyncIterator[AsyncCustomerApi]:
-    """The async twin of :func:`open_api`, for tasks that call the coroutine API (plan, apply)."""
-    settings = target.settings()
-    transport = global_rate_limit_transport(target.gcl_name, settings) if target.gcl_name else None
-    async with AsyncCustomerApi(settings, transport=transport) as api:
-        yield api
 
 
 def _load_secret_block(name: str) -> str:

@@ -24,15 +24,15 @@ from prefect.input import RunInput
 from prefect.states import Failed, State
 from pydantic import Field
 
+from custsync import pipeline
 from custsync.errors import CustsyncError
 from custsync.export import ExportOptions
 from custsync.reconcile import Mode, PlanOptions
-from custsync.source import enforce_policy
 from flows.artifacts import FlowOutcome
 from flows.connection import ApiTarget
 from flows.recorder import RunRecorder
 from flows.rehearsal import rehearsal_target
-from flows.tasks import apply_task, desired_frames, export_task, load_task, plan_task
+from flows.tasks import apply_task, export_task, load_task, plan_task
 
 APPROVAL_POLL_SECONDS = 5
 """How often a paused migration checks whether it was resumed."""
@@ -72,12 +72,12 @@ def migration_flow(
     rehearsal = RunRecorder("migration-rehearsal", api_url=api.display_url, sources=sources, mapping=mapping)
     try:
         with rehearsal.stage("read, map, validate"):
-            load = load_task(sources, mapping)
-        rehearsal.validated(load)
-        enforce_policy(load, "fail", None)
+            loaded = load_task(sources, mapping)
+        rehearsal.validated(loaded.validation)
+        pipeline.check_policy(loaded, "fail", None)
     except CustsyncError as exc:  # an unreadable source, a bad mapping, or any invalid row
         return rehearsal.fail(report_dir, f"strict validation: {exc.message}")
-    desired = desired_frames(load, mapping)
+    desired = loaded.desired
 
     try:
         if snapshot is None:
@@ -88,11 +88,11 @@ def migration_flow(
             tempfile.TemporaryDirectory(prefix="rehearsal-state-", dir=work_dir) as state,
         ):
             with rehearsal.stage("fetch and plan"):
-                plan = plan_task(desired, copy, options, Path(state), sources)
+                plan = plan_task(desired, copy, options, Path(state))
             rehearsal.planned(plan)
             with rehearsal.stage("apply"):
-                result, calls = apply_task(plan, copy, Path(state))
-            rehearsal.applied(result, calls)
+                applied = apply_task(plan, copy, Path(state))
+            rehearsal.applied(applied.report, applied.calls)
     except CustsyncError as exc:
         return rehearsal.fail(report_dir, f"rehearsal: {exc.message}; the target was not written to")
     rehearsed = rehearsal.publish(report_dir)
@@ -112,14 +112,14 @@ def migration_flow(
         return rehearsed
 
     real = RunRecorder("migration", api_url=api.display_url, sources=sources, mapping=mapping)
-    real.validated(load)
+    real.validated(loaded.validation)
     try:
         with real.stage("fetch and plan"):
-            plan = plan_task(desired, api, options, work_dir / "state", sources)
+            plan = plan_task(desired, api, options, work_dir / "state")
         real.planned(plan)
         with real.stage("apply"):
-            result, calls = apply_task(plan, api, work_dir / "state")
-        real.applied(result, calls)
+            applied = apply_task(plan, api, work_dir / "state")
+        real.applied(applied.report, applied.calls)
     except CustsyncError as exc:
         return real.fail(report_dir, exc.message)
     return real.conclude(report_dir, f"migrated: {plan.operations} writes")

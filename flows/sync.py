@@ -13,14 +13,13 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.states import State
 
+from custsync import pipeline
 from custsync.defaults import DEFAULT_STATE_DIR
 from custsync.errors import CustsyncError
-from custsync.reconcile import Mode, PlanOptions, Scope
-from custsync.source import enforce_policy
 from flows.artifacts import FlowOutcome
 from flows.connection import ApiTarget
 from flows.recorder import RunRecorder
-from flows.tasks import apply_task, desired_frames, load_task, plan_task
+from flows.tasks import apply_task, load_task, plan_task
 
 ModeName = Literal["upsert", "insert", "update", "mirror"]
 
@@ -34,6 +33,7 @@ def sync_flow(
     max_deletes: int | None = None,
     force: bool = False,
     full: bool = False,
+    contact_key: Literal["name", "email"] = "name",
     on_invalid: Literal["fail", "skip"] = "fail",
     max_invalid: str | None = None,
     dry_run: bool = False,
@@ -46,32 +46,27 @@ def sync_flow(
     ``on_invalid``/``max_invalid`` are the validation policy (``fail``: one invalid row, no write at all;
     ``skip``: write the valid rows unless more than ``max_invalid`` rows, e.g. ``"5%"``, are invalid).
     ``mode``, ``scope``, ``max_deletes`` and ``force`` are the plan's (deletes only in ``mirror`` mode, inside
-    ``scope``, and at most ``max_deletes`` unless ``force``).
+    ``scope``, and at most ``max_deletes`` unless ``force``; customers whose rows validation rejected are never
+    deleted). ``contact_key`` is what identifies a contact under its customer: its ``name`` or its ``email``.
     """
     log = get_run_logger()
     run = RunRecorder("sync", api_url=api.display_url, sources=sources, mapping=mapping)
     try:
+        options = pipeline.plan_options(mode, scope, max_deletes, force, full, contact_key)
         with run.stage("read, map, validate"):
-            load = load_task(sources, mapping)
-        run.validated(load)
-        enforce_policy(load, on_invalid, max_invalid)
-        options = PlanOptions(
-            mode=Mode(mode),
-            scope=Scope.parse(scope) if scope else None,
-            max_deletes=max_deletes,
-            force=force,
-            full=full,
-        )
+            loaded = load_task(sources, mapping)
+        run.validated(loaded.validation)
+        pipeline.check_policy(loaded, on_invalid, max_invalid)
         with run.stage("fetch and plan"):
-            plan = plan_task(desired_frames(load, mapping), api, options, state_dir, sources)
+            plan = plan_task(loaded.desired, api, options, state_dir)
         run.planned(plan)
         log.info("plan: %s", _counts(plan.counts()))
         if dry_run:
             run.dry_run()
         else:
             with run.stage("apply"):
-                result, calls = apply_task(plan, api, state_dir)
-            run.applied(result, calls)
+                applied = apply_task(plan, api, state_dir)
+            run.applied(applied.report, applied.calls)
     except CustsyncError as exc:  # unreadable source, invalid rows, refused plan, API unreachable, bad settings
         return run.fail(report_dir, exc.message)
     return run.conclude(report_dir, "synced")

@@ -19,22 +19,16 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from custsync.apply import ApplyReport, apply_plan
+from custsync import pipeline
 from custsync.errors import RateLimitedError, ServerError, TransportError
 from custsync.export import ExportOptions, ExportResult, export_snapshot
-from custsync.mapping import default_mapping, load_mapping
-from custsync.reconcile import Plan, PlanOptions, plan_sync
-from custsync.reconcile.api_remote import ApiRemote
-from custsync.reconcile.plan import ENTITY_NAMES
-from custsync.reconcile.provided import declare_provided
-from custsync.source import SourceLoad, read_source
-from custsync.state import StateStore
-from flows.connection import ApiTarget, open_api, open_async_api
+from custsync.pipeline import Applied, Desired, Loaded
+from custsync.reconcile import Plan, PlanOptions
+from flows.connection import ApiTarget, open_api
 
 
 def transient(task: object, task_run: object, state: State) -> bool:
@@ -47,39 +41,21 @@ _RETRIED: dict[str, Any] = {**_TASK, "retry_condition_fn": transient}
 
 
 @task(name="read-map-validate", **_TASK)
-def load_task(sources: list[Path], mapping: Path | None) -> SourceLoad:
-    """Read the source files, map them onto the canonical frames and validate every row."""
-    return read_source(sources, mapping)
+def load_task(sources: list[Path], mapping: Path | None) -> Loaded:
+    """Read the source files (hashing them), map them onto the canonical frames and validate every row."""
+    return pipeline.load(sources, mapping)
 
 
 @task(name="plan", retries=2, retry_delay_seconds=[10, 60], **_RETRIED)
-def plan_task(
-    desired: dict[str, pd.DataFrame | None], api: ApiTarget, options: PlanOptions, state_dir: Path, sources: list[Path]
-) -> Plan:
+def plan_task(desired: Desired, api: ApiTarget, options: PlanOptions, state_dir: Path) -> Plan:
     """Fetch what the diff needs (as few calls as the state store allows) and compute the plan."""
-
-    async def plan() -> Plan:
-        async with open_async_api(api) as client:
-            remote = ApiRemote(client)
-            with StateStore.open(state_dir, remote.base_url) as state:
-                return await plan_sync(
-                    desired, remote, options=options, state=state, sources=[{"path": str(p)} for p in sources]
-                )
-
-    return asyncio.run(plan())
+    return asyncio.run(pipeline.plan(desired, api.connection(), options=options, state_dir=state_dir))
 
 
 @task(name="apply", retries=1, retry_delay_seconds=30, **_RETRIED)
-def apply_task(plan: Plan, api: ApiTarget, state_dir: Path) -> tuple[ApplyReport, dict[str, int]]:
+def apply_task(plan: Plan, api: ApiTarget, state_dir: Path) -> Applied:
     """Carry out the plan (journaled and resumable); returns what was done and the calls it spent."""
-
-    async def apply() -> tuple[ApplyReport, dict[str, int]]:
-        async with open_async_api(api) as client:
-            remote = ApiRemote(client)
-            report = await apply_plan(plan, remote, state_dir=state_dir, concurrency=remote.concurrency)
-            return report, remote.calls()
-
-    return asyncio.run(apply())
+    return asyncio.run(pipeline.apply(plan, api.connection(), state_dir=state_dir))
 
 
 @task(name="export", retries=2, retry_delay_seconds=[10, 60], **_RETRIED)
@@ -87,11 +63,3 @@ def export_task(api: ApiTarget, options: ExportOptions) -> ExportResult:
     """Write one snapshot of the API's data."""
     with open_api(api) as client:
         return export_snapshot(client, options)
-
-
-def desired_frames(load: SourceLoad, mapping: Path | None) -> dict[str, pd.DataFrame | None]:
-    """The valid frames, marked with the columns the mapping fills (only those are compared and written)."""
-    spec = load_mapping(mapping) if mapping is not None else default_mapping()
-    frames = dict(load.frames)
-    declare_provided(frames, spec)
-    return {name: frames.get(name) for name in ENTITY_NAMES}

@@ -55,6 +55,13 @@ class SourceLoad:
     """Distinct source rows that were held back."""
     warnings: list[str] = field(default_factory=list)
     """Things worth a look that reject nothing, e.g. a column a canonical file has but the model does not."""
+    held_back: frozenset[str] = frozenset()
+    """Numbers of the customers with a record held back: their own row, or one of their addresses or contacts.
+    A mirror must not take them for deleted from the source (nor their addresses and contacts)."""
+    unnumbered_rejects: int = 0
+    """Rejected customer rows without a customer number: whose they were cannot be told."""
+    files: tuple[str, ...] = ()
+    """The files read, in reading order (directories expanded, snapshots by their data files)."""
 
     @property
     def ok(self) -> bool:
@@ -77,7 +84,7 @@ class SourceLoad:
 
 def load_source(
     paths: Sequence[Path | str],
-    mapping: Path | str | None = None,
+    mapping: Path | str | MappingSpec | None = None,
     *,
     on_invalid: OnInvalid = "fail",
     max_invalid: str | int | None = None,
@@ -94,11 +101,19 @@ def load_source(
 
 
 def read_source(
-    paths: Sequence[Path | str], mapping: Path | str | None = None, *, existing_customers: Iterable[str] = ()
+    paths: Sequence[Path | str],
+    mapping: Path | str | MappingSpec | None = None,
+    *,
+    existing_customers: Iterable[str] = (),
+    name: str | None = None,
 ) -> SourceLoad:
-    """Read, map and validate ``paths`` without applying a policy (what ``custsync validate`` shows)."""
-    spec = load_mapping(mapping) if mapping is not None else default_mapping()
-    name = spec.name or (Path(mapping).stem if mapping is not None else "canonical")
+    """Read, map and validate ``paths`` without applying a policy (what ``custsync validate`` shows).
+
+    ``mapping`` is a mapping file, an already parsed :class:`MappingSpec`, or ``None`` for the canonical layout;
+    ``name`` names it in the result (default: the spec's name, else the file's stem).
+    """
+    spec = resolve_mapping(mapping)
+    name = name or spec.name or (Path(mapping).stem if isinstance(mapping, Path | str) else "canonical")
     options = ReadOptions(
         delimiter=spec.read.delimiter,
         encoding=spec.read.encoding,
@@ -109,13 +124,17 @@ def read_source(
     failures: list[pd.DataFrame] = []
     extra_rows: dict[str, int] = {}
     refused_customers: dict[str, str] = {}
+    refused_owners: set[str] = set()
     source_rows = 0
     warnings: list[str] = []
     snapshots, paths = _split_snapshots(spec, paths)
-    for entity, frame in snapshots:
+    read_files: list[str] = []
+    for entity, frame, file in snapshots:
         mapped.setdefault(entity, []).append(frame)
         source_rows += len(frame)
+        read_files.append(file)
     files = _assign(spec, paths) if paths or not snapshots else []
+    read_files += [str(path) for path, _ in files]
     for path, readers in files:
         table = _read(path, spec, readers, options)
         warnings += _unknown_columns(spec, readers, table)
@@ -126,6 +145,7 @@ def read_source(
             failures.append(rejects)
             extra_rows[readers[0]] = extra_rows.get(readers[0], 0) + len(rejects.drop_duplicates(["file", "row"]))
             refused_customers |= _refused_customers(spec, readers, table)
+            refused_owners |= _refused_owners(spec, readers, table)
         for entity in readers:
             frame, problems = map_entity(entity, spec.entities[entity], table.frame, table.label)
             mapped.setdefault(entity, []).append(frame)
@@ -135,7 +155,16 @@ def read_source(
     failures.append(_follow_refused(result.failures, refused_customers))
     load = _settle(name, frames, result.valid, concat_failures(failures), extra_rows, source_rows)
     load.warnings = warnings
+    load.held_back |= refused_owners
+    load.files = tuple(dict.fromkeys(read_files))
     return load
+
+
+def resolve_mapping(mapping: Path | str | MappingSpec | None) -> MappingSpec:
+    """The mapping to read with: parsed from its file once, or the canonical one."""
+    if isinstance(mapping, MappingSpec):
+        return mapping
+    return load_mapping(mapping) if mapping is not None else default_mapping()
 
 
 def enforce_policy(load: SourceLoad, on_invalid: OnInvalid, max_invalid: str | int | None) -> None:
@@ -196,7 +225,7 @@ def _over(bad: int, total: int, limit: tuple[str, float]) -> bool:
 
 def _split_snapshots(
     spec: MappingSpec, paths: Sequence[Path | str]
-) -> tuple[list[tuple[str, pd.DataFrame]], list[Path | str]]:
+) -> tuple[list[tuple[str, pd.DataFrame, str]], list[Path | str]]:
     """Take export snapshots out of ``paths`` and read them through their manifest.
 
     A snapshot directory (or a snapshots root with a ``LATEST`` pointer) is read with the manifest's own CSV
@@ -206,7 +235,7 @@ def _split_snapshots(
     """
     if not all(entity.passthrough for entity in spec.entities.values()):
         return [], list(paths)
-    frames: list[tuple[str, pd.DataFrame]] = []
+    frames: list[tuple[str, pd.DataFrame, str]] = []
     rest: list[Path | str] = []
     for given in paths:
         path = Path(given)
@@ -225,10 +254,11 @@ def _split_snapshots(
             frame = frame.copy()
             for column in READ_ONLY_COLUMNS:  # ignored on import, as the canonical mapping does
                 frame[column] = pd.Series(pd.NA, index=frame.index, dtype=frame[column].dtype)
-            frame[SOURCE_FILE] = str(snapshot / entry.file)
+            file = str(snapshot / entry.file)
+            frame[SOURCE_FILE] = file
             first_row = 2 if entry.format == "csv" else 1
             frame[SOURCE_ROW] = pd.array(range(first_row, first_row + len(frame)), dtype="Int64")
-            frames.append((name, frame))
+            frames.append((name, frame, file))
     return frames, rest
 
 
@@ -327,6 +357,25 @@ def _refused_customers(spec: MappingSpec, readers: list[str], table: RawTable) -
     return out
 
 
+def _refused_owners(spec: MappingSpec, readers: list[str], table: RawTable) -> set[str]:
+    """Numbers of the customers owning a record the reader refused, as far as the refused row can be read."""
+    if table.refused is None or table.refused.empty:
+        return set()
+    owners: set[str] = set()
+    for entity in readers:
+        frame, _ = map_entity(entity, spec.entities[entity], table.refused, table.label)
+        column = "number" if entity == "customers" else "customerNumber"
+        if column in frame:
+            owners |= _numbers(frame[column])
+    return owners
+
+
+def _numbers(values: pd.Series) -> set[str]:
+    """Distinct trimmed customer numbers, blanks left out."""
+    text = values.astype("string").str.strip()
+    return set(text[text.notna() & text.ne("")].tolist())
+
+
 def _follow_refused(failures: pd.DataFrame, refused: dict[str, str]) -> pd.DataFrame:
     """An address or contact of a customer the reader refused is "customer_rejected", not "unknown_customer"."""
     if not refused or failures.empty:
@@ -376,7 +425,35 @@ def _settle(
     rows_failing = all_failures[~all_failures["rule"].isin(_NOT_A_ROW_RULES) & all_failures["row"].notna()]
     rejected_rows = len(set(_keys(rows_failing["file"], rows_failing["row"])))
     frames = {entity: frame.reset_index(drop=True) for entity, frame in kept.items()}
-    return SourceLoad(frames, all_failures, counts, name, source_rows, rejected_rows)
+    held_back, unnumbered = _held_back(mapped, kept)
+    return SourceLoad(
+        frames,
+        all_failures,
+        counts,
+        name,
+        source_rows,
+        rejected_rows,
+        held_back=frozenset(held_back),
+        unnumbered_rejects=unnumbered,
+    )
+
+
+def _held_back(mapped: dict[str, pd.DataFrame], kept: dict[str, pd.DataFrame]) -> tuple[set[str], int]:
+    """The customers owning a record that was not kept, and how many rejected customer rows have no number."""
+    owners: set[str] = set()
+    unnumbered = 0
+    for entity, frame in mapped.items():
+        valid = kept.get(entity)
+        kept_keys = set(_keys(valid[SOURCE_FILE], valid[SOURCE_ROW])) if valid is not None else set()
+        rejected = frame[~_keys(frame[SOURCE_FILE], frame[SOURCE_ROW]).isin(kept_keys)]
+        column = "number" if entity == "customers" else "customerNumber"
+        if rejected.empty or column not in rejected:
+            continue
+        owners |= _numbers(rejected[column])
+        if entity == "customers":
+            text = rejected[column].astype("string").str.strip()
+            unnumbered += int((text.isna() | text.eq("")).sum())
+    return owners, unnumbered
 
 
 def _keys(files: pd.Series, rows: pd.Series) -> pd.Index:

@@ -43,12 +43,7 @@ def desired_frames(n: int = 6, prefix: str = "K") -> dict[str, pd.DataFrame]:
         }
     )
     return {
-        "customers": CUSTOMERS.conform(customers).assign(**{}).pipe(_provided, customers.columns),
-        "addresses": ADDRESSES.conform(addresses).pipe(_provided, addresses.columns),
-        "contacts": CONTACTS.conform(contacts).pipe(_provided, contacts.columns),
+        "customers": CUSTOMERS.conform(customers),
+        "addresses": ADDRESSES.conform(addresses),
+        "contacts": CONTACTS.conform(contacts),
     }
-
-
-def _provided(frame: pd.DataFrame, columns: pd.Index) -> pd.DataFrame:
-    frame.attrs["custsync.provided_columns"] = list(columns)
-    return frame

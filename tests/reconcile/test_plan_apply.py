@@ -62,9 +62,9 @@ def test_changes_plan_exactly_those_operations_with_minimal_bodies(remote, tmp_p
     contacts.loc[len(contacts)] = contacts.loc[0].copy()
     contacts.loc[len(contacts) - 1, "name"] = "Bernd Neu"
     changed = {
-        "customers": customers.pipe(_keep_attrs, frames["customers"]),
-        "addresses": addresses.pipe(_keep_attrs, frames["addresses"]),
-        "contacts": contacts.pipe(_keep_attrs, frames["contacts"]),
+        "customers": customers,
+        "addresses": addresses,
+        "contacts": contacts,
     }
     remote.counter.clear()
     with StateStore.open(tmp_path, remote.base_url) as state:
@@ -95,7 +95,7 @@ def test_normalised_equal_values_are_not_changes(remote, tmp_path):
     noisy = frames["customers"].copy()
     noisy["contact.email"] = noisy["contact.email"].str.upper().radd("  ")
     noisy["name"] = noisy["name"].str.replace(" ", "   ")
-    frames["customers"] = noisy.pipe(_keep_attrs, frames["customers"])
+    frames["customers"] = noisy
     with StateStore.open(tmp_path, remote.base_url) as state:
         assert run(plan_sync(frames, remote, state=state)).operations == 0
 
@@ -152,7 +152,7 @@ def test_insert_and_update_modes(remote, tmp_path):
     assert len(remote.customers) == 2
     changed = frames["customers"].copy()
     changed["contact.email"] = "other@x.de"
-    frames["customers"] = changed.pipe(_keep_attrs, frames["customers"])
+    frames["customers"] = changed
     plan, _ = sync(frames, remote, tmp_path, mode=Mode.INSERT)
     assert plan.operations == 0 and plan.customers.skipped == 2
 
@@ -177,11 +177,10 @@ def test_delivery_address_with_match_key_is_updated_not_recreated(remote, tmp_pa
     frames = desired_frames(2)
     frames["addresses"]["matchKey"] = ["", "", "L1", "L2"]
     frames["addresses"]["matchKey"] = frames["addresses"]["matchKey"].replace("", None)
-    frames["addresses"].attrs["custsync.provided_columns"].append("matchKey")
     sync(frames, remote, tmp_path)
     moved = frames["addresses"].copy()
     moved.loc[2, "street"] = "Neue Str. 1"
-    frames["addresses"] = moved.pipe(_keep_attrs, frames["addresses"])
+    frames["addresses"] = moved
     plan, _ = sync(frames, remote, tmp_path, mode=Mode.MIRROR, scope=Scope("all"))
     assert plan.counts()["addresses"] == {"create": 0, "update": 1, "delete": 0, "unchanged": 3, "skipped": 0}
     assert plan.addresses.updates[0].body == {"street": "Neue Str. 1"}
@@ -189,8 +188,3 @@ def test_delivery_address_with_match_key_is_updated_not_recreated(remote, tmp_pa
 
 def _num(entity: str) -> str:
     return "number" if entity == "customers" else "customerNumber"
-
-
-def _keep_attrs(frame, like):
-    frame.attrs = dict(like.attrs)
-    return frame

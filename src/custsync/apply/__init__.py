@@ -24,11 +24,13 @@ async def apply_plan(
     check_fresh: bool = False,
     progress: ProgressHook | None = None,
     concurrency: int = 8,
+    state: StateStore | None = None,
 ) -> ApplyReport:
     """Execute ``plan``; with ``check_fresh`` (a saved plan) refuse first if what it touches changed since.
 
     Re-running the same plan after a crash resumes it from the journal in ``state_dir``. ``progress`` is
-    called with the number of operations finished as they finish (the CLI draws its bar with it).
+    called with the number of operations finished as they finish (the CLI draws its bar with it). ``state``
+    is the state store when the caller has it open already (else the one in ``state_dir`` is opened).
     """
     with Journal(state_dir, plan.plan_id(), plan.meta.api_url) as journal:
         if check_fresh:
@@ -38,8 +40,11 @@ async def apply_plan(
         if progress is not None:
             executor.advance = progress
         report = await executor.run()
-    with StateStore.open(state_dir, plan.meta.api_url) as state:
+    if state is not None:
         await remember(plan, report, remote, state)
+        return report
+    with StateStore.open(state_dir, plan.meta.api_url) as store:
+        await remember(plan, report, remote, store)
     return report
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
 from custsync.cli._options import JsonOpt, ScopeOpt
-from custsync.cli.sync import Connection, desired_state, plan_against_api, plan_options
+from custsync.cli.sync import ClientOptions, plan_options
 from custsync.defaults import DEFAULT_STATE_DIR
 
 if TYPE_CHECKING:  # pandas and friends: imported when the command runs, not for --help
@@ -58,13 +59,14 @@ def report_command(
     """
     import asyncio
 
+    from custsync import pipeline
     from custsync.report import ResultSummary, RunReport, render_markdown, report_filename, write_html
     from custsync.report.build import calls_summary, plan_summary, validation_summary
-    from custsync.source import read_source
 
     report = RunReport(kind="sync", sources=tuple(str(s) for s in sources), mapping=str(mapping) if mapping else None)
     clock = time.perf_counter()
-    load = read_source(sources, mapping)
+    loaded = pipeline.load(sources, mapping)
+    load = loaded.validation
     report = replace(
         report,
         validation=validation_summary(load.counts, load.failures),
@@ -72,13 +74,14 @@ def report_command(
     )
     if not offline:
         options = plan_options(mode, scope, None, False, full, contact_key)
-        connection = Connection(requests_per_minute, None)
+        connection = ClientOptions(requests_per_minute, None).connection()
         clock = time.perf_counter()
-        desired, hashes = desired_state(load, sources, mapping)
-        plan = asyncio.run(plan_against_api(desired, hashes, options, state_dir, connection))
+        plan = asyncio.run(
+            pipeline.plan(loaded.desired, connection, options=options, state_dir=state_dir, refuse_over_limit=False)
+        )
         report = replace(
             report,
-            api_url=connection.settings().url,
+            api_url=connection.settings.url,
             plan=plan_summary(plan),
             results=ResultSummary(dry_run=True),
             calls=calls_summary(plan.calls),
@@ -105,4 +108,6 @@ def _print(report: RunReport, path: Path) -> None:
                 f"plan {e.entity}: create {e.create}, update {e.update}, delete {e.delete}, unchanged {e.unchanged}",
                 highlight=False,
             )
+        for reason in report.plan.refused:
+            console.print(f"[red]refused:[/] {escape(reason)}", highlight=False)
     console.print(f"report written to [bold]{path}[/]", highlight=False)

@@ -7,7 +7,6 @@ that, or refuses when the records it touches changed since; ``sync`` is validate
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,20 +34,22 @@ from custsync.cli._options import (
     StateDirOpt,
 )
 from custsync.defaults import DEFAULT_STATE_DIR
-from custsync.errors import ConfigError, PlanError
 
 if TYPE_CHECKING:  # the library pulls in pandas, pandera and pyarrow: imported where a command runs
+    from custsync import pipeline
     from custsync.api import ApiSettings
     from custsync.apply import ApplyReport
+    from custsync.pipeline import Loaded
     from custsync.reconcile import Plan, PlanOptions
-    from custsync.source import SourceLoad
 
 SHOWN_CHANGES = 10
 SINGULAR = {"customers": "customer", "addresses": "address", "contacts": "contact"}
 
 
 @dataclass(frozen=True)
-class Connection:
+class ClientOptions:
+    """The client options of the command line; the URL and token come from the environment."""
+
     requests_per_minute: float | None
     concurrency: int | None
 
@@ -61,6 +62,11 @@ class Connection:
         if self.concurrency is not None:
             overrides["concurrency"] = self.concurrency
         return ApiSettings.from_env(**overrides)
+
+    def connection(self) -> pipeline.Connection:
+        from custsync.pipeline import Connection
+
+        return Connection(self.settings())
 
 
 @app.command("plan")
@@ -85,13 +91,12 @@ def plan_command(
     """Show what a sync would do (no write); with --out save the plan for `custsync apply`."""
     import asyncio
 
-    from custsync.reconcile import Mode
+    from custsync import pipeline
 
     options = plan_options(mode, scope, max_deletes, force, full, contact_key)
-    desired, hashes = _load(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
-    plan = asyncio.run(
-        plan_against_api(desired, hashes, options, state_dir, Connection(requests_per_minute, concurrency))
-    )
+    loaded = _load(sources, mapping, on_invalid, max_invalid)
+    connection = ClientOptions(requests_per_minute, concurrency).connection()
+    plan = asyncio.run(pipeline.plan(loaded.desired, connection, options=options, state_dir=state_dir))
     if out is not None:
         plan.save(out)
     if json_output:
@@ -116,13 +121,16 @@ def apply_command(
     A run that was interrupted is resumed from the journal: what was done is not done again."""
     import asyncio
 
+    from custsync import pipeline
     from custsync.reconcile import Plan
 
     plan = Plan.load(plan_file)
-    connection = Connection(requests_per_minute, concurrency)
+    connection = ClientOptions(requests_per_minute, concurrency).connection()
     show = not json_output and console.is_terminal
-    report, calls = asyncio.run(_apply(plan, state_dir, connection, check_fresh=True, progress=show))
-    _finish(plan, report, calls, json_output)
+    applied = asyncio.run(
+        pipeline.apply(plan, connection, state_dir=state_dir, check_fresh=True, progress=_bar if show else None)
+    )
+    _finish(plan, applied.report, applied.calls, json_output)
 
 
 @app.command("sync")
@@ -153,21 +161,32 @@ def sync_command(
     """Validate the source, plan the difference to the API and apply it."""
     import asyncio
 
-    from custsync.reconcile import Mode
+    from custsync import pipeline
     from custsync.report import ResultSummary, RunReport, write_html
     from custsync.report.build import apply_summary, calls_summary, plan_summary, validation_summary
 
     started = dt.datetime.now(dt.UTC)
     options = plan_options(mode, scope, max_deletes, force, full, contact_key)
-    load = _read(sources, mapping, on_invalid, max_invalid, mirror=options.mode is Mode.MIRROR)
-    desired, hashes = desired_state(load, sources, mapping)
-    connection = Connection(requests_per_minute, concurrency)
+    loaded = _load(sources, mapping, on_invalid, max_invalid)
+    load = loaded.validation
+    connection = ClientOptions(requests_per_minute, concurrency).connection()
     show = not json_output and console.is_terminal
-    plan, report, calls = asyncio.run(_plan_and_apply(desired, hashes, options, state_dir, connection, dry_run, show))
+    synced = asyncio.run(
+        pipeline.sync(
+            loaded.desired,
+            connection,
+            options=options,
+            state_dir=state_dir,
+            dry_run=dry_run,
+            progress=_bar if show else None,
+        )
+    )
+    plan, calls = synced.plan, synced.calls
+    report = synced.applied.report if synced.applied is not None else None
     if report_path is not None:
         run = RunReport(
             kind="sync",
-            api_url=connection.settings().url,
+            api_url=connection.settings.url,
             sources=tuple(str(s) for s in sources),
             mapping=str(mapping) if mapping else None,
             started_at=started,
@@ -192,155 +211,30 @@ def sync_command(
     _finish(plan, report, calls, json_output)
 
 
-# -- the work -------------------------------------------------------------------------------------------------
+# -- the work ----------------------------------------------------------------------------------------------
 
 
 def plan_options(
     mode: str, scope: str | None, max_deletes: int | None, force: bool, full: bool, contact_key: str = "name"
 ) -> PlanOptions:
-    from custsync.reconcile import Mode, PlanOptions, Scope
-    from custsync.reconcile.keys import CONTACT_KEY_COLUMNS
-    from custsync.reconcile.modes import check_mirror_options
+    from custsync.pipeline import plan_options as parse
 
-    try:
-        parsed_mode = Mode(mode)
-    except ValueError:
-        raise ConfigError(f"unknown --mode {mode!r}", hint="choose upsert, insert, update or mirror") from None
-    if max_deletes is not None and max_deletes < 0:
-        raise ConfigError("--max-deletes must not be negative")
-    parsed_scope = Scope.parse(scope) if scope else None
-    check_mirror_options(parsed_mode, parsed_scope)  # before reading sources or calling the API
-    if contact_key not in CONTACT_KEY_COLUMNS:
-        raise ConfigError(f"unknown --contact-key {contact_key!r}", hint="choose name or email")
-    return PlanOptions(
-        mode=parsed_mode,
-        scope=parsed_scope,
-        max_deletes=max_deletes,
-        force=force,
-        full=full,
-        contact_key=contact_key,
-    )
+    return parse(mode, scope, max_deletes, force, full, contact_key)
 
 
-def _load(
-    sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None, *, mirror: bool
-) -> tuple[dict[str, Any], list[dict[str, str]]]:
+def _load(sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None) -> Loaded:
     """Read, map and validate the source — before any API call, so an invalid strict source writes nothing."""
-    load = _read(sources, mapping, on_invalid, max_invalid, mirror=mirror)
-    return desired_state(load, sources, mapping)
+    from custsync import pipeline
 
-
-def _read(
-    sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None, *, mirror: bool
-) -> SourceLoad:
-    from custsync.source import load_source
-
-    load = load_source(list(sources), mapping, on_invalid=on_invalid, max_invalid=max_invalid)  # type: ignore[arg-type]
-    if mirror and load.rejected_rows:
-        raise PlanError(
-            f"{load.rejected_rows} source row(s) were rejected: in mirror mode their records would look deleted "
-            "from the source and be deleted from the API",
-            hint="fix the rejected rows (custsync validate shows them) or sync with --mode upsert",
-        )
-    return load
-
-
-def desired_state(
-    load: SourceLoad, sources: Sequence[Path], mapping: Path | None
-) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """The desired state per entity (with the columns the source provides declared), and the sources' hashes."""
-    from custsync.mapping import default_mapping, load_mapping
-    from custsync.reconcile.plan import ENTITY_NAMES
-    from custsync.reconcile.provided import declare_provided
-
-    spec = load_mapping(mapping) if mapping is not None else default_mapping()
-    frames = dict(load.frames)
-    declare_provided(frames, spec)
-    desired = {name: frames.get(name) for name in ENTITY_NAMES}
-    return desired, _hashes(sources)
-
-
-def _hashes(sources: Sequence[Path]) -> list[dict[str, str]]:
-    files: list[Path] = []
-    for source in sources:
-        files += sorted(p for p in Path(source).rglob("*") if p.is_file()) if Path(source).is_dir() else [Path(source)]
-    out = []
-    for path in files:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
-                digest.update(block)
-        out.append({"path": str(path), "sha256": digest.hexdigest()})
-    return out
-
-
-async def plan_against_api(
-    desired: dict[str, Any], hashes: list[dict[str, str]], options: PlanOptions, state_dir: Path, c: Connection
-) -> Plan:
-    from custsync.api import AsyncCustomerApi
-    from custsync.reconcile import plan_sync
-    from custsync.reconcile.api_remote import ApiRemote
-    from custsync.state import StateStore
-
-    async with AsyncCustomerApi(c.settings()) as api:
-        remote = ApiRemote(api)
-        with StateStore.open(state_dir, remote.base_url) as state:
-            return await plan_sync(desired, remote, options=options, state=state, sources=hashes)
-
-
-async def _apply(
-    plan: Plan, state_dir: Path, c: Connection, *, check_fresh: bool, progress: bool
-) -> tuple[ApplyReport, dict[str, int]]:
-    from custsync.api import AsyncCustomerApi
-    from custsync.apply import apply_plan
-    from custsync.reconcile.api_remote import ApiRemote
-
-    async with AsyncCustomerApi(c.settings()) as api:
-        remote = ApiRemote(api)
-        with _bar(plan, progress) as advance:
-            report = await apply_plan(
-                plan,
-                remote,
-                state_dir=state_dir,
-                check_fresh=check_fresh,
-                progress=advance,
-                concurrency=remote.concurrency,
-            )
-        return report, remote.calls()
-
-
-async def _plan_and_apply(
-    desired: dict[str, Any],
-    hashes: list[dict[str, str]],
-    options: PlanOptions,
-    state_dir: Path,
-    c: Connection,
-    dry_run: bool,
-    progress: bool,
-) -> tuple[Plan, ApplyReport | None, dict[str, int]]:
-    from custsync.api import AsyncCustomerApi
-    from custsync.apply import apply_plan
-    from custsync.reconcile import plan_sync
-    from custsync.reconcile.api_remote import ApiRemote
-    from custsync.state import StateStore
-
-    async with AsyncCustomerApi(c.settings()) as api:
-        remote = ApiRemote(api)
-        with StateStore.open(state_dir, remote.base_url) as state:
-            plan = await plan_sync(desired, remote, options=options, state=state, sources=hashes)
-        if dry_run:
-            return plan, None, remote.calls()
-        with _bar(plan, progress) as advance:
-            report = await apply_plan(
-                plan, remote, state_dir=state_dir, progress=advance, concurrency=remote.concurrency
-            )
-        return plan, report, remote.calls()
+    loaded = pipeline.load(sources, mapping)
+    pipeline.check_policy(loaded, on_invalid, max_invalid)  # type: ignore[arg-type]
+    return loaded
 
 
 @contextmanager
-def _bar(plan: Plan, show: bool) -> Iterator[Callable[[int], None] | None]:
+def _bar(plan: Plan) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr while applying (only on a terminal and without --json)."""
-    if not show or plan.operations == 0:
+    if plan.operations == 0:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -7,20 +7,24 @@
 few API calls as the state store allows.
 """
 
-from custsync.reconcile.build import PROVIDED_ATTR, Current, PlanOptions, build_plan, provided_columns
+from custsync.reconcile.build import Current, PlanOptions, build_plan
+from custsync.reconcile.desired import Desired, SourceFile, inferred_columns
 from custsync.reconcile.diff import EntityDiff, diff_entity
-from custsync.reconcile.modes import Mode, Scope, delete_limit
+from custsync.reconcile.keys import CONTACT_KEY_COLUMNS
+from custsync.reconcile.modes import DeletePolicy, Mode, Scope, delete_limit
 from custsync.reconcile.normalise import normalise_column, normalise_frame
 from custsync.reconcile.plan import SYNCED_COLUMNS, Create, Delete, EntityPlan, Plan, PlanMeta, Update
 from custsync.reconcile.planner import plan_sync
 from custsync.reconcile.remote import Remote
 
 __all__ = [
-    "PROVIDED_ATTR",
+    "CONTACT_KEY_COLUMNS",
     "SYNCED_COLUMNS",
     "Create",
     "Current",
     "Delete",
+    "DeletePolicy",
+    "Desired",
     "EntityDiff",
     "EntityPlan",
     "Mode",
@@ -29,12 +33,13 @@ __all__ = [
     "PlanOptions",
     "Remote",
     "Scope",
+    "SourceFile",
     "Update",
     "build_plan",
     "delete_limit",
     "diff_entity",
+    "inferred_columns",
     "normalise_column",
     "normalise_frame",
     "plan_sync",
-    "provided_columns",
 ]

@@ -16,7 +16,8 @@ import pandas as pd
 
 from custsync.codec import to_api
 from custsync.errors import PlanError
-from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, SOURCE_FILE, SOURCE_ROW, Entity
+from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, SOURCE_FILE, SOURCE_ROW, Entity
+from custsync.reconcile.desired import Desired, as_desired
 from custsync.reconcile.diff import EntityDiff, diff_entity
 from custsync.reconcile.fingerprint import record_digests
 from custsync.reconcile.keys import (
@@ -27,16 +28,10 @@ from custsync.reconcile.keys import (
     customer_keys,
     customer_numbers,
 )
-from custsync.reconcile.modes import Mode, Scope, delete_limit
+from custsync.reconcile.modes import DeletePolicy, Mode, Scope
 from custsync.reconcile.normalise import normalise_column, normalise_frame
 from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, Update
 from custsync.reconcile.values import as_set, epoch_us, member, plain, records, to_list
-
-PROVIDED_ATTR = "custsync.provided_columns"
-"""``frame.attrs`` entry the input layer may set: the canonical columns its mapping fills.
-
-Only provided columns are compared and written: a column the source does not have is not a request to
-clear it in the API."""
 
 KEY_COLUMNS = {
     "customers": {"number"},
@@ -68,51 +63,48 @@ class PlanOptions:
     """What identifies a contact person under its customer: ``name`` or ``email`` (``contact.email``)."""
 
 
-def provided_columns(entity: Entity, frame: pd.DataFrame) -> tuple[str, ...]:
-    """The writable columns the source provides: the ``PROVIDED_ATTR`` of the frame when the input layer set
-    it; else the columns present in the frame; for an already conformed frame (every column present) the
-    columns holding at least one value."""
-    declared = frame.attrs.get(PROVIDED_ATTR)
-    if declared is not None:
-        present = set(declared) & set(frame.columns)
-    elif not set(entity.writable_columns) <= set(frame.columns):
-        present = set(frame.columns)
-    else:
-        present = {c for c in entity.writable_columns if frame[c].notna().any()}
-    return tuple(c for c in entity.writable_columns if c in present)
-
-
 def compared_columns(entity: Entity, provided: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c for c in provided if c not in KEY_COLUMNS[entity.name])
 
 
 def build_plan(
-    desired: Mapping[str, pd.DataFrame | None],
+    desired_state: Desired | Mapping[str, pd.DataFrame | None],
     current: Current,
     *,
     options: PlanOptions,
     meta: PlanMeta,
     fingerprints: Mapping[str, pd.Series] | None = None,
     match_memory: pd.DataFrame | None = None,
+    refuse_over_limit: bool = True,
 ) -> Plan:
-    """Compute the plan. ``desired`` maps entity name to a canonical frame, or ``None`` when the source does
-    not provide that entity at all (then it is neither compared nor touched)."""
-    provided = {name: provided_columns(ENTITIES[name], f) for name, f in desired.items() if f is not None}
+    """Compute the plan. ``desired_state`` is a :class:`Desired` (plain frames per entity get their provided
+    columns inferred); an entity whose frame is ``None`` is neither compared nor touched.
+
+    Delete safety lives here, for every entry point: a mirror needs a scope, an empty source is refused,
+    customers held back by validation are never deleted (nor their addresses and contacts), and the plan's
+    delete policy (``meta.deletes``) is checked against the limit unless ``refuse_over_limit`` is off (a
+    report shows such a plan instead of failing).
+    """
+    state = as_desired(desired_state)
+    desired = state.frames
+    provided = {name: state.provided[name] for name, f in desired.items() if f is not None}
     meta.provided = {k: list(v) for k, v in provided.items()}
     meta.contact_key = check_contact_key(options.contact_key)
     if desired.get("contacts") is not None:
         check_desired_contacts(desired["contacts"], options.contact_key)
-    if options.mode is Mode.MIRROR and all(f is None or f.empty for f in desired.values()):
-        raise PlanError(
-            "the source is empty: mirror mode would delete every record in its scope",
-            hint="check the source files; an empty source is never mirrored",
-        )
+    refuse_empty_mirror(desired, options)
+    policy = DeletePolicy.start(
+        options,
+        rejected_rows=state.rejected_rows,
+        held_back=len(state.held_back),
+        unnumbered=state.unnumbered_rejects,
+    )
     api_customers = _conformed(CUSTOMERS, current.customers)
     ids = pd.Series(
         api_customers["id"].to_numpy(), index=customer_numbers(api_customers["number"]).to_numpy(), dtype="string"
     )
     customers_plan, desired_numbers, new_numbers = _plan_customers(
-        desired.get("customers"), api_customers, provided, options
+        desired.get("customers"), api_customers, provided, options, state.held_back, policy
     )
 
     plans = {"customers": customers_plan}
@@ -135,12 +127,26 @@ def build_plan(
             columns=compared_columns(entity, provided[entity.name]),
             options=options,
             memory=match_memory if entity is ADDRESSES else None,
+            held_back=state.held_back,
+            policy=policy,
         )
         match_keys += paired
+    meta.deletes = policy.record()
+    if refuse_over_limit:
+        policy.check()
     plan = Plan(meta=meta, customers=plans["customers"], addresses=plans["addresses"], contacts=plans["contacts"])
     plan.match_keys = match_keys
     plan.synced = _synced(desired, api_customers, fingerprints or {}, skipped_parents)
     return plan
+
+
+def refuse_empty_mirror(desired: Mapping[str, pd.DataFrame | None], options: PlanOptions) -> None:
+    """An empty source is never mirrored: it would delete every record in the scope."""
+    if options.mode is Mode.MIRROR and all(f is None or f.empty for f in desired.values()):
+        raise PlanError(
+            "the source is empty: mirror mode would delete every record in its scope",
+            hint="check the source files; an empty source is never mirrored",
+        )
 
 
 def _conformed(entity: Entity, frame: pd.DataFrame) -> pd.DataFrame:
@@ -155,6 +161,8 @@ def _plan_customers(
     api: pd.DataFrame,
     provided: Mapping[str, tuple[str, ...]],
     options: PlanOptions,
+    held_back: frozenset[str],
+    policy: DeletePolicy,
 ) -> tuple[EntityPlan, set[str], set[str]]:
     plan = EntityPlan("customers")
     if frame is None:
@@ -188,11 +196,12 @@ def _plan_customers(
         assert options.scope is not None
         in_scope = options.scope.contains(api).to_numpy()
         missing = diff.missing[options.scope.contains(diff.missing).to_numpy()]
+        missing = missing[~member(customer_numbers(missing["number"]), held_back)]
         plan.deletes = [
             Delete(key=str(k), id=str(r["id"]), customer_number=str(k), updated_at=plain(r["updatedAt"]))
             for k, r in zip(missing.index, records(missing[["id", "updatedAt"]]), strict=True)
         ]
-        _check_deletes("customers", len(plan.deletes), int(in_scope.sum()), options)
+        policy.count("customers", len(plan.deletes), int(in_scope.sum()))
     # only mirror deletes need the set of source numbers (it costs a pass over every number)
     desired_numbers = as_set(customer_numbers(frame["number"])) if options.mode.deletes else set()
     new_numbers = {c.customer_number for c in plan.creates}
@@ -219,6 +228,8 @@ def _plan_children(
     columns: tuple[str, ...],
     options: PlanOptions,
     memory: pd.DataFrame | None,
+    held_back: frozenset[str],
+    policy: DeletePolicy,
 ) -> tuple[EntityPlan, set[str], list[list[str]]]:
     """Plan one sub-entity; also return the customer numbers whose differences the mode skipped, and the
     ``[number, matchKey, id]`` of delivery addresses paired with a match key."""
@@ -267,8 +278,10 @@ def _plan_children(
         plan.skipped += len(diff.update_desired)
         skipped_parents |= as_set(customer_numbers(diff.update_desired["customerNumber"]))
     if options.mode.deletes:
-        plan.deletes, in_scope = _child_deletes(entity, diff, have, want, desired_numbers, api_customers, ids, options)
-        _check_deletes(entity.name, len(plan.deletes), in_scope, options)
+        plan.deletes, in_scope = _child_deletes(
+            entity, diff, have, want, desired_numbers - held_back, api_customers, ids, options
+        )
+        policy.count(entity.name, len(plan.deletes), in_scope)
     return plan, skipped_parents, paired
 
 
@@ -394,16 +407,6 @@ def _key_text(entity: Entity, row: dict[str, object]) -> str:
     parts = [row.get("customerNumber"), row.get("type") if entity is ADDRESSES else None]
     tail = row.get("matchKey") or row.get("name") or row.get("street")
     return "/".join(str(p) for p in (*parts, tail) if p)
-
-
-def _check_deletes(entity: str, planned: int, in_scope: int, options: PlanOptions) -> None:
-    limit = delete_limit(in_scope, options.max_deletes)
-    if planned > limit and not options.force:
-        raise PlanError(
-            f"the plan would delete {planned} {entity} of {in_scope} in scope {options.scope} "
-            f"(limit {limit}); refusing",
-            hint="check that the source is complete; raise --max-deletes or add --force when it really is",
-        )
 
 
 def _synced(

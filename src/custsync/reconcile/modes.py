@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from custsync.errors import PlanError
+
+if TYPE_CHECKING:
+    from custsync.reconcile.build import PlanOptions
 
 DEFAULT_DELETE_SHARE = 0.05
 DEFAULT_DELETE_CAP = 50
@@ -92,3 +96,92 @@ def check_mirror_options(mode: Mode, scope: Scope | None) -> None:
         )
     if mode is not Mode.MIRROR and scope is not None:
         raise PlanError("--scope only applies to --mode mirror", hint="drop --scope or add --mode mirror")
+
+
+@dataclass
+class DeletePolicy:
+    """A mirror plan's deletes per entity against their limit, and what validation held back: recorded in the
+    plan file (``meta.deletes``) and refused unless ``force``.
+
+    Built while planning, so the CLI, the flows and the Python API refuse the same plans."""
+
+    mode: Mode
+    scope: Scope | None
+    max_deletes: int | None
+    force: bool
+    rejected_rows: int = 0
+    """Source rows validation rejected: a mirror with rejected rows is refused unless ``force``."""
+    held_back: int = 0
+    """Customers validation held back (their row or a sub-row rejected): never deleted, even with ``force``."""
+    unnumbered: int = 0
+    """Rejected customer rows without a number (their customer cannot be told from a deleted one)."""
+    entities: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def start(
+        cls, options: PlanOptions, *, rejected_rows: int = 0, held_back: int = 0, unnumbered: int = 0
+    ) -> DeletePolicy:
+        return cls(
+            options.mode, options.scope, options.max_deletes, options.force, rejected_rows, held_back, unnumbered
+        )
+
+    def count(self, entity: str, planned: int, in_scope: int) -> None:
+        """Record the deletes planned for ``entity`` and the records in scope they are measured against."""
+        limit = delete_limit(in_scope, self.max_deletes)
+        self.entities[entity] = {"planned": planned, "in_scope": in_scope, "limit": limit}
+
+    def record(self) -> dict[str, Any]:
+        """The policy as the plan file keeps it (empty outside mirror mode, so such plans keep their digest)."""
+        if not self.mode.deletes:
+            return {}
+        return {
+            "max_deletes": self.max_deletes,
+            "force": self.force,
+            "rejected_rows": self.rejected_rows,
+            "held_back": self.held_back,
+            "unnumbered_rejects": self.unnumbered,
+            "entities": {name: dict(counts) for name, counts in self.entities.items()},
+        }
+
+    def check(self) -> None:
+        """Raise :class:`PlanError` naming the first reason the plan's deletes are refused."""
+        reasons = refusals(self.record(), self.scope)
+        if reasons:
+            raise PlanError(
+                reasons[0],
+                hint="fix the rejected rows (custsync validate shows them) and check that the source is complete; "
+                "raise --max-deletes or add --force when the deletes are really meant",
+            )
+
+
+def refusals(record: dict[str, Any], scope: Scope | str | None) -> list[str]:
+    """The refusals a recorded delete policy (``plan.meta.deletes``) implies, empty when the plan may run.
+
+    Without ``force``: rejected source rows (their records would look deleted from the source) and the deletes
+    over each entity's limit. Even with ``force``: customer deletes next to rejected customer rows without a
+    number, which may be those very customers."""
+    if not record:
+        return []
+    out = []
+    force = bool(record.get("force"))
+    entities = record.get("entities", {})
+    rejected = int(record.get("rejected_rows", 0))
+    if rejected and not force:
+        out.append(
+            f"{rejected} source row(s) were rejected: in mirror mode their records would look deleted from the "
+            f"source ({record.get('held_back', 0)} customer(s) held back, kept with --force)"
+        )
+    for entity, counts in entities.items():
+        planned, in_scope, limit = counts["planned"], counts["in_scope"], counts["limit"]
+        if planned > limit and not force:
+            out.append(
+                f"the plan would delete {planned} {entity} of {in_scope} in scope {scope} (limit {limit}); refusing"
+            )
+    unnumbered = int(record.get("unnumbered_rejects", 0))
+    customer_deletes = entities.get("customers", {}).get("planned", 0)
+    if unnumbered and customer_deletes:
+        out.append(
+            f"the plan would delete {customer_deletes} customer(s) while {unnumbered} rejected customer row(s) "
+            "have no number: they may be the same customers"
+        )
+    return out

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from custsync.errors import PlanError
+from custsync.reconcile.modes import refusals
 
 ENTITY_NAMES = ("customers", "addresses", "contacts")
 PLAN_FORMAT = 1
@@ -108,6 +109,9 @@ class PlanMeta:
     """The columns per entity the source provides (only these are compared and written)."""
     contact_key: str = "name"
     """What contacts were paired by (``name`` or ``email``): ``apply`` looks up a possibly created contact by it."""
+    deletes: dict[str, Any] = field(default_factory=dict)
+    """A mirror's delete policy: ``max_deletes``, ``force``, the customers held back by validation and per
+    entity the deletes ``planned``, the records ``in_scope`` and the ``limit`` (empty outside mirror mode)."""
 
 
 @dataclass
@@ -138,6 +142,10 @@ class Plan:
     def counts(self) -> dict[str, dict[str, int]]:
         return {e.entity: e.counts() for e in self.entities}
 
+    def refusals(self) -> list[str]:
+        """Why this plan's deletes are over its recorded policy (empty when it may be applied)."""
+        return refusals(self.meta.deletes, self.meta.scope)
+
     def to_dict(self) -> dict[str, Any]:
         return {"format": PLAN_FORMAT, "id": self.plan_id(), **asdict(self)}
 
@@ -147,6 +155,8 @@ class Plan:
         meta = asdict(self.meta)
         if meta["contact_key"] == "name":
             del meta["contact_key"]  # the default: plans saved before the choice existed keep their digest
+        if not meta["deletes"]:
+            del meta["deletes"]  # no mirror: plans saved before the policy was recorded keep their digest
         blob = json.dumps([meta, ops], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

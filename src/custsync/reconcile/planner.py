@@ -18,14 +18,16 @@ source's rows for that customer change.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import pandas as pd
 
 from custsync.model import ADDRESSES, CONTACTS, Entity
-from custsync.reconcile.build import Current, PlanOptions, build_plan, compared_columns, provided_columns
+from custsync.reconcile.build import Current, PlanOptions, build_plan, compared_columns, refuse_empty_mirror
+from custsync.reconcile.desired import Desired, as_desired
 from custsync.reconcile.fingerprint import subrow_fingerprints
 from custsync.reconcile.keys import check_desired_contacts, customer_numbers
-from custsync.reconcile.modes import Mode, check_mirror_options
+from custsync.reconcile.modes import DeletePolicy, Mode, check_mirror_options
 from custsync.reconcile.plan import Plan, PlanMeta
 from custsync.reconcile.remote import Remote
 from custsync.reconcile.values import epoch_us, member
@@ -33,16 +35,26 @@ from custsync.state import StateStore
 
 
 async def plan_sync(
-    desired: dict[str, pd.DataFrame | None],
+    desired_state: Desired | Mapping[str, pd.DataFrame | None],
     remote: Remote,
     *,
     options: PlanOptions | None = None,
     state: StateStore | None = None,
-    sources: list[dict[str, str]] | None = None,
+    refuse_over_limit: bool = True,
 ) -> Plan:
-    """Fetch the current state the diff needs and compute the plan (no write)."""
+    """Fetch the current state the diff needs and compute the plan (no write).
+
+    ``desired_state`` is a :class:`Desired`; plain frames per entity get their provided columns inferred.
+    With ``refuse_over_limit`` off, a mirror plan over its delete limit is returned (its ``refusals()`` say
+    why it must not be applied) instead of refused.
+    """
     options = options or PlanOptions()
+    wanted = as_desired(desired_state)
+    desired = wanted.frames
     check_mirror_options(options.mode, options.scope)
+    refuse_empty_mirror(desired, options)  # before any API call
+    if refuse_over_limit:  # a mirror of a source with rejected rows is refused before any API call too
+        DeletePolicy.start(options, rejected_rows=wanted.rejected_rows).check()
     if desired.get("contacts") is not None:  # before any API call: a source the key cannot pair is refused
         check_desired_contacts(desired["contacts"], options.contact_key)
     meta = PlanMeta(
@@ -51,7 +63,7 @@ async def plan_sync(
         mode=str(options.mode),
         scope=str(options.scope) if options.scope else None,
         full=options.full,
-        sources=list(sources or []),
+        sources=wanted.source_records(),
         contact_key=options.contact_key,
     )
     api_customers = await remote.list_customers(number_prefix=_list_prefix(desired, options))
@@ -60,7 +72,7 @@ async def plan_sync(
         frame = desired.get(entity.name)
         if frame is not None:
             frame = entity.conform(frame) if set(entity.columns) - set(frame.columns) else frame
-            columns = compared_columns(entity, provided_columns(entity, desired[entity.name]))
+            columns = compared_columns(entity, wanted.provided[entity.name])
             fingerprints[entity.name] = subrow_fingerprints(entity, frame, columns)
 
     remembered = state.customers() if state is not None else None
@@ -72,18 +84,19 @@ async def plan_sync(
         current.fetched[entity.name] = set(parents.values())
         current.children[entity.name] = await remote.list_children(entity.name, parents) if parents else entity.empty()
     plan = build_plan(
-        desired,
+        wanted,
         current,
         options=options,
         meta=meta,
         fingerprints=fingerprints,
         match_memory=state.match_keys() if state is not None else None,
+        refuse_over_limit=refuse_over_limit,
     )
     plan.calls = remote.calls()
     return plan
 
 
-def _list_prefix(desired: dict[str, pd.DataFrame | None], options: PlanOptions) -> str | None:
+def _list_prefix(desired: Mapping[str, pd.DataFrame | None], options: PlanOptions) -> str | None:
     """A mirror scoped by number prefix lists only that prefix — when every source customer is inside it."""
     scope = options.scope
     if options.mode is not Mode.MIRROR or scope is None or scope.kind != "number-prefix":
@@ -99,7 +112,7 @@ def _list_prefix(desired: dict[str, pd.DataFrame | None], options: PlanOptions) 
 
 def _parents_to_fetch(
     entity: Entity,
-    desired: dict[str, pd.DataFrame | None],
+    desired: Mapping[str, pd.DataFrame | None],
     api_customers: pd.DataFrame,
     fingerprints: pd.Series,
     remembered: pd.DataFrame | None,

@@ -109,7 +109,12 @@ def plan_summary(plan: Any, *, max_changes: int = MAX_CHANGES) -> PlanSummary:
     for e in plan.entities:
         changes += [PlannedChange(e.entity, "create", readable_key(c.key)) for c in e.creates]
         changes += [PlannedChange(e.entity, "delete", readable_key(d.key)) for d in e.deletes]
-    return PlanSummary(mode=str(plan.meta.mode), entities=entities, first_changes=tuple(changes[:max_changes]))
+    return PlanSummary(
+        mode=str(plan.meta.mode),
+        entities=entities,
+        first_changes=tuple(changes[:max_changes]),
+        refused=tuple(plan.refusals()),
+    )
 
 
 def result_summary(

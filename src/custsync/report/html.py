@@ -142,6 +142,7 @@ def _plan(report: RunReport) -> str:
             ((e.entity, *(e.count(op) for op in OPERATIONS), e.unchanged) for e in p.entities),
         )
     )
+    out += [f"<p class='attention'><strong>Refused:</strong> {escape(reason)}</p>" for reason in p.refused]
     applied = report.results is not None and not report.results.dry_run
     if not applied:
         out.append(operations_chart(report))

@@ -74,6 +74,7 @@ def _plan(report: RunReport) -> list[str]:
         ("entity", *OPERATIONS, "unchanged"),
         ((e.entity, *(e.count(op) for op in OPERATIONS), e.unchanged) for e in p.entities),
     )
+    lines += [f"**Refused:** {reason}" for reason in p.refused] + ([""] if p.refused else [])
     if p.first_changes:
         lines += ["### First changes", ""]
         rows = []

@@ -99,6 +99,8 @@ class PlanSummary:
     mode: str = "upsert"
     entities: tuple[EntityPlan, ...] = ()
     first_changes: tuple[PlannedChange, ...] = ()
+    refused: tuple[str, ...] = ()
+    """Why this plan must not be applied as it is (a mirror's deletes over their limit)."""
 
     @property
     def writes(self) -> int:
@@ -188,10 +190,11 @@ class RunReport:
 
     @property
     def ok(self) -> bool:
-        """True when nothing was rejected and no write failed."""
+        """True when nothing was rejected, the plan was not refused and no write failed."""
         invalid = self.validation.invalid if self.validation else 0
         failed = self.results.failed if self.results else 0
-        return invalid == 0 and failed == 0
+        refused = bool(self.plan.refused) if self.plan else False
+        return invalid == 0 and failed == 0 and not refused
 
     @property
     def duration(self) -> float | None:
