@@ -174,12 +174,9 @@ def test_many_delivery_addresses_are_fine_but_a_repeated_match_key_is_not() -> N
     assert found(result) == {("addresses", 4, "matchKey", "unique"), ("addresses", 5, "matchKey", "unique")}
 
 
-def test_contact_name_is_unique_per_customer_only() -> None:
-    result = validate_frames(_with("contacts", 1, "name", "Erika Muster"))
-    assert found(result) == {("contacts", 2, "name", "unique"), ("contacts", 3, "name", "unique")}
-    data = _with("contacts", 1, "name", "Erika Muster")
-    data["contacts"].loc[1, "customerNumber"] = "C2"
-    assert validate_frames(data).ok
+def test_two_contacts_of_one_customer_may_share_a_name() -> None:
+    """The API allows it, so a snapshot of real data must validate (they pair up when planning)."""
+    assert validate_frames(_with("contacts", 1, "name", "Erika Muster")).ok
 
 
 def test_unknown_column_is_reported_on_the_header_row_and_rejects_nothing() -> None:

@@ -1,5 +1,7 @@
 """The canonical contact-person table: many contact persons per customer, keyed by ``(customerNumber, name)``.
 
+The API lets one customer have two contact persons with the same name, so the key is not unique: such
+records are legal data and pair up deterministically when planning (:func:`custsync.reconcile.keys.contact_keys`).
 Fields follow the v1 contact-person resource of the public spec. ``customerNumber`` is not an API field: the
 customer is the parent resource. ``groups`` is a comma-separated string of group ids.
 """
@@ -7,7 +9,7 @@ customer is the parent resource. ``groups`` is a comma-separated string of group
 from __future__ import annotations
 
 import pandera.pandas as pa
-from pandera.typing import DataFrame, Series
+from pandera.typing import Series
 
 from custsync.model import _checks  # noqa: F401  (registers email=, country=, ids=)
 from custsync.model._base import CanonicalModel
@@ -45,8 +47,3 @@ class ContactSchema(CanonicalModel):
     comment: Series[Text] = pa.Field(nullable=True)
     others: Series[Text] = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="unique:name")
-    def _unique_name_per_customer(cls, df: DataFrame) -> Series[bool]:
-        """``(customerNumber, name)`` is the key: two contacts of one customer with one name cannot be synced."""
-        keyed = df["customerNumber"].notna() & df["name"].notna()
-        return ~(keyed & df.duplicated(["customerNumber", "name"], keep=False))

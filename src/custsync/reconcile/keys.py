@@ -47,10 +47,20 @@ def check_contact_key(contact_key: str) -> str:
     return contact_key
 
 
+CONTACT_TIEBREAK_COLUMNS = ("contact.email", "contact.phone", "contact.mobile", "department", "position", "title")
+"""When one customer has several contacts with the same key (the API allows two with one name), they pair up in
+the order of these columns, so equal records find each other whatever order either side lists them in."""
+
+
 def contact_keys(frame: pd.DataFrame, contact_key: str = "name") -> pd.Series:
     column = CONTACT_KEY_COLUMNS[check_contact_key(contact_key)]
     values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
-    return _dedupe(customer_numbers(frame["customerNumber"]) + SEP + normalise_key_text(values).fillna(""))
+    keys = customer_numbers(frame["customerNumber"]) + SEP + normalise_key_text(values).fillna("")
+    tiebreak = pd.Series("", index=frame.index, dtype="string")
+    for name in CONTACT_TIEBREAK_COLUMNS:
+        if name in frame.columns:
+            tiebreak = tiebreak + SEP + normalise_key_text(frame[name]).fillna("")
+    return _dedupe(keys, tiebreak)
 
 
 def check_desired_contacts(frame: pd.DataFrame, contact_key: str) -> None:
@@ -58,7 +68,7 @@ def check_desired_contacts(frame: pd.DataFrame, contact_key: str) -> None:
 
     Keyed by e-mail, a contact without an e-mail would never pair with its API record (it would be created
     again on every run), and two contacts of one customer with the same e-mail would pair in arbitrary order.
-    Keyed by name, validation already refuses duplicate names."""
+    Keyed by name, repeated names are legal (the API allows them) and pair up by their other details."""
     if check_contact_key(contact_key) == "name" or frame.empty:
         return
     column = CONTACT_KEY_COLUMNS[contact_key]
@@ -146,9 +156,19 @@ def _remembered_ids(desired: pd.DataFrame, memory: pd.DataFrame) -> pd.Series:
     return pd.Series(merged["id"].to_numpy(), index=desired.index, dtype="string")
 
 
-def _dedupe(keys: pd.Series) -> pd.Series:
+def _dedupe(keys: pd.Series, tiebreak: pd.Series | None = None) -> pd.Series:
+    """Number repeated keys ``#1``, ``#2``... in the order of ``tiebreak`` (then of the rows) within each key."""
     keys = keys.astype("string")
     if not pd.Index(keys.to_numpy(dtype=object, na_value=None), dtype=object).has_duplicates:
         return keys
-    occurrence = keys.groupby(keys, dropna=False).cumcount()
+    if tiebreak is None:
+        occurrence = keys.groupby(keys, dropna=False).cumcount()
+    else:
+        rows = np.arange(len(keys))
+        order = pd.DataFrame(
+            {"key": keys.to_numpy(), "tiebreak": tiebreak.astype("string").fillna("").to_numpy(), "row": rows}
+        ).sort_values(["key", "tiebreak", "row"], kind="stable")
+        positions = np.empty(len(keys), dtype=np.int64)
+        positions[order["row"].to_numpy()] = order.groupby("key", dropna=False, sort=False).cumcount().to_numpy()
+        occurrence = pd.Series(positions, index=keys.index)
     return keys.where(occurrence == 0, keys + "#" + occurrence.astype("string"))
