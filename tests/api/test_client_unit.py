@@ -331,8 +331,10 @@ def test_delete_that_took_effect_before_failing_is_done_not_404() -> None:
     _, api = run(fake, lambda api: api.customers.delete("1"))
     assert [c["id"] for c in fake.all("customers")] == ["2"]
     assert api.stats.as_dict()["DELETE"] == 2
+    route, api = run(fake, lambda api: api.customers.delete("1"))  # a plain 404 counts once a GET confirms it
+    assert route == "gone" and api.stats.as_dict()["GET"] == 1
     with pytest.raises(NotFoundError):
-        run(fake, lambda api: api.customers.delete("1"))  # a plain 404 stays an error
+        run(fake, lambda api: api.addresses("2").delete("99"))  # for a sub-resource a plain 404 stays an error
 
 
 def test_create_out_of_retries_still_finds_a_record_the_last_attempt_made() -> None:

@@ -174,15 +174,18 @@ class AsyncCustomerApi:
             raise
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def delete(self, url: str, *, resource: str, key: str | None) -> None:
-        """DELETE with retries; a 404 after an attempt that may have taken effect means it did."""
+    async def delete(self, url: str, *, resource: str, key: str | None, trust_404: bool = True) -> None:
+        """DELETE with retries; a 404 after an attempt that may have taken effect means it did.
+
+        With ``trust_404=False`` every 404 is raised, for a caller that confirms the record is gone itself.
+        """
         uncertain = False
         async for attempt in self._retrying(is_retryable):
             with attempt:
                 try:
                     await self._send_once("DELETE", url, resource=resource, params=None, json=None, key=key)
                 except NotFoundError:
-                    if not uncertain:
+                    if not (uncertain and trust_404):
                         raise
                     log.info("DELETE %s for %s: already gone after an uncertain attempt", _path(url), key)
                 except ApiError as exc:

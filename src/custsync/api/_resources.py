@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from custsync.api._query import Filter, Order, encode_query
-from custsync.errors import ApiError
+from custsync.errors import ApiError, NotFoundError
 
 if TYPE_CHECKING:
     from custsync.api._client import AsyncCustomerApi
@@ -198,6 +198,39 @@ class Customers(Resource):
             find_existing=find_existing,
             why_unchecked="the customer has no number, so the API cannot be asked whether it exists",
         )
+
+
+    async def delete(self, ref: Ref, *, key: str | None = None) -> str:  # type: ignore[override]
+        """Delete a customer; returns the route that did it: ``v2``, ``v1``, or ``gone`` (it already was).
+
+        The seed lists ``DELETE /api/v2/customers/{id}``, the newest public operation lists only the v1 route.
+        A 404 is therefore not taken for "already gone": a GET must confirm it, and when the customer is still
+        there the v1 route is tried.
+        """
+        route = await self._delete_by_any_route(ref, key)
+        self.api.stats.record_customer_delete(route)
+        return route
+
+    async def _delete_by_any_route(self, ref: Ref, key: str | None) -> str:
+        try:
+            await self.api.delete(self.item_url(ref), resource=self.spec.name, key=key, trust_404=False)
+            return "v2"
+        except NotFoundError:
+            pass
+        if not await self.exists(ref, key=key):
+            return "gone"
+        v1 = CUSTOMERS_SPEC.collection.format(version="v1")
+        record_id = ref.get("id") if isinstance(ref, Mapping) else ref
+        await self.api.delete(f"{v1}/{_segment(str(record_id))}", resource=self.spec.name, key=key, trust_404=False)
+        return "v1"
+
+    async def exists(self, ref: Ref, *, key: str | None = None) -> bool:
+        """Whether the customer can still be viewed (a 404 says it cannot)."""
+        try:
+            await self.get(ref, key=key)
+        except NotFoundError:
+            return False
+        return True
 
 
 class SubResource(Resource):

@@ -24,6 +24,8 @@ class CallStats:
         self.retries = 0
         self.rate_limited = 0
         self.recovered_creates = 0
+        self.customer_deletes: Counter[str] = Counter()
+        """Customer deletes by the route that did them: ``v2``, ``v1`` or ``gone`` (confirmed by a GET)."""
 
     def record(self, method: str, resource: str, status: int | str) -> None:
         """One request that got an answer (``status`` an int) or none (``status`` e.g. ``"ConnectError"``)."""
@@ -42,6 +44,10 @@ class CallStats:
         with self._lock:
             self.recovered_creates += 1
 
+    def record_customer_delete(self, route: str) -> None:
+        with self._lock:
+            self.customer_deletes[route] += 1
+
     @property
     def total(self) -> int:
         return sum(self.by_method.values())
@@ -55,6 +61,8 @@ class CallStats:
             out["recovered_creates"] = self.recovered_creates
             out["by_resource"] = {name: dict(counts) for name, counts in sorted(self.by_resource.items())}
             out["by_status"] = dict(sorted(self.by_status.items()))
+            if self.customer_deletes:
+                out["customer_deletes"] = dict(sorted(self.customer_deletes.items()))
             return out
 
     def __repr__(self) -> str:

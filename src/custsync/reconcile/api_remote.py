@@ -2,7 +2,8 @@
 
 Lists go through :mod:`custsync.api.fetch` (pages of 50, canonical frames); creates use the client's
 duplicate-safe POST (an uncertain customer create is checked by number, an address or contact by its key
-fields under the customer). A delete of a record that is already gone counts as done.
+fields under the customer). A delete of an address or contact that is already gone counts as done; a customer
+delete answered 404 counts only once a GET confirms the customer is gone (else the v1 route is tried).
 """
 
 from __future__ import annotations
@@ -55,15 +56,21 @@ class ApiRemote:
         await self._resource(entity, parent_id).update(record_id, body)
 
     async def delete(self, entity: str, record_id: str, *, parent_id: str | None = None) -> None:
+        if entity == "customers":  # confirms a 404 with a GET and tries the v1 route (see Customers.delete)
+            await self.api.customers.delete(record_id)
+            return
         try:
             await self._resource(entity, parent_id).delete(record_id)
         except NotFoundError:
             return
 
-    def calls(self) -> dict[str, int]:
+    def calls(self) -> dict[str, Any]:
+        """Calls per method and in total; ``customer_deletes`` by route (``v2``, ``v1``, ``gone``) when any."""
         stats = self.api.stats.as_dict()
-        out = {m: int(stats.get(m, 0)) for m in CALL_METHODS}
+        out: dict[str, Any] = {m: int(stats.get(m, 0)) for m in CALL_METHODS}
         out["total"] = sum(out.values())
+        if "customer_deletes" in stats:
+            out["customer_deletes"] = stats["customer_deletes"]
         return out
 
     def _resource(self, entity: str, parent_id: str | None) -> Any:

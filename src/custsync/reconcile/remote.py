@@ -42,6 +42,6 @@ class Remote(Protocol):
         """Delete a record; one that is already gone counts as deleted."""
         ...
 
-    def calls(self) -> dict[str, int]:
+    def calls(self) -> dict[str, Any]:
         """API calls spent so far: ``GET``, ``POST``, ``PATCH``, ``DELETE`` and ``total``."""
         ...

@@ -154,7 +154,8 @@ def apply_summary(report: Any) -> ResultSummary:
 
 
 def calls_summary(*stats: Mapping[str, Any]) -> dict[str, int]:
-    """Sum the API client's ``stats.as_dict()`` of several stages: calls per HTTP method, total, retries, 429s."""
+    """Sum the API client's ``stats.as_dict()`` of several stages: calls per HTTP method, total, retries, 429s,
+    and, when there were any, customer deletes by the route that did them (``v2``, ``v1``, ``gone``)."""
     methods = ("GET", "POST", "PATCH", "DELETE")
     out = dict.fromkeys(methods, 0)
     extra = {"retries": 0, "rate_limited": 0}
@@ -166,7 +167,12 @@ def calls_summary(*stats: Mapping[str, Any]) -> dict[str, int]:
                     out[name] += int(value)
                 else:
                     extra[name] += int(value)
-    return {**out, "total": sum(out.values()), **extra}
+    routes: dict[str, int] = {}
+    for s in stats:
+        for route, count in (s.get("customer_deletes") or {}).items():
+            label = f"customer deletes ({route})"
+            routes[label] = routes.get(label, 0) + int(count)
+    return {**out, "total": sum(out.values()), **extra, **routes}
 
 
 def readable_key(key: object) -> str:
