@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 demo: $(STAMP)
-	$(BIN)/python -m custsync.demo
+	$(BIN)/python flows/demo.py
 
 bench: $(STAMP)
 	@$(BIN)/python -c "import dlt, duckdb" 2>/dev/null || $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'

@@ -21,15 +21,13 @@ REHEARSAL_TOKEN_ENV = "CUSTSYNC_REHEARSAL_TOKEN"
 @contextmanager
 def rehearsal_target(snapshot: Path, work_dir: Path) -> Iterator[ApiTarget]:
     """Start a sandbox on 127.0.0.1 holding ``snapshot``'s customers; yield how to reach it."""
-    from custsync.sandbox.load import load_snapshot
-    from custsync.sandbox.testing import run_sandbox
+    from custsync.cli.sandbox import local_sandbox
 
     work_dir.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(prefix="rehearsal-", dir=work_dir) as tmp,
-        run_sandbox(Path(tmp) / "sandbox.db") as server,
+        local_sandbox(Path(tmp) / "sandbox.db", snapshot=snapshot) as server,
     ):
-        load_snapshot(server.store, snapshot)
         os.environ[REHEARSAL_TOKEN_ENV] = server.token
         try:
             yield ApiTarget(url=server.url, token_env=REHEARSAL_TOKEN_ENV, requests_per_minute=60_000)

@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from flows.demo import run_demo
 from rich.console import Console
 from typer.testing import CliRunner
 
 from custsync.cli import app
-from custsync.demo import run_demo
 
 pytestmark = pytest.mark.integration
 

@@ -33,7 +33,7 @@ def test_importing_flows_creates_prefect_home_with_all_its_parents(tmp_path: Pat
 def test_demo_with_an_unusable_prefect_home_is_one_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    done = _run(["-m", "custsync.demo"], blocker / "prefect")
+    done = _run(["flows/demo.py"], blocker / "prefect")
     assert done.returncode == 2
     assert f"cannot use {blocker / 'prefect'} as Prefect's home directory" in done.stdout
     assert "PREFECT_HOME" in done.stdout  # what to do next
@@ -52,7 +52,7 @@ def test_demo_whose_prefect_server_cannot_start_is_one_clear_error(
         pytest.skip("takes about a minute: run `make reliability` (or set CUSTSYNC_RELIABILITY_FULL=1)")
     home = tmp_path / "prefect"
     database = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'prefect.db'}"
-    done = _run(["-m", "custsync.demo"], home, PREFECT_API_DATABASE_CONNECTION_URL=database)
+    done = _run(["flows/demo.py"], home, PREFECT_API_DATABASE_CONNECTION_URL=database)
     assert done.returncode == 2
     assert "Prefect's embedded server did not start" in done.stdout
     assert "unable to open database file" in done.stdout

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from flows.connection import ApiTarget
+from flows.demo import edit_legacy_csv
 from flows.sync import sync_flow
-
-from custsync.demo import edit_legacy_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flows.demo import edit_legacy_csv
 from typer.testing import CliRunner
 
 from custsync.cli import app
-from custsync.demo import edit_legacy_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "legacy_erp"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -154,6 +157,29 @@ def load_command(
             f"{result['contacts']} contact persons from {result['snapshot']} into {db}",
             highlight=False,
         )
+
+
+@dataclass(frozen=True)
+class LocalSandbox:
+    """A running local sandbox: where it listens and the token it accepts."""
+
+    url: str
+    token: str
+
+
+@contextmanager
+def local_sandbox(db: Path, *, snapshot: Path | None = None) -> Iterator[LocalSandbox]:
+    """``serve`` (after ``load`` of ``snapshot`` when given) for the duration of a ``with`` block, on a free port
+    of 127.0.0.1 with a fresh token: what the demo and a migration's rehearsal run against.
+
+    The one door to :mod:`custsync.sandbox` for code outside these commands (tests pin that)."""
+    from custsync.sandbox.load import load_snapshot
+    from custsync.sandbox.testing import run_sandbox
+
+    with run_sandbox(db) as server:
+        if snapshot is not None:
+            load_snapshot(server.store, snapshot)
+        yield LocalSandbox(server.url, server.token)
 
 
 def _is_loopback(host: str) -> bool:

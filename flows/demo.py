@@ -8,6 +8,10 @@
 
 Prefect runs embedded (a temporary local server, started in the background while the rest warms up), offline
 and quiet: its own INFO chatter is hidden, the flow runs' log lines are shown.
+
+Run as a script, ``python flows/demo.py`` (what ``make demo`` does), from anywhere: it sets the demo's Prefect
+defaults before :mod:`flows` is imported (importing it prepares Prefect's home), so an unusable home is one
+clear error. The demo belongs to the flows it shows; :mod:`custsync` itself never imports them.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = Path("sample_data/legacy_erp")
 MAPPING = Path("mappings/legacy_erp.yaml")
 SNAPSHOTS = Path("snapshots")
@@ -72,8 +76,6 @@ def main() -> int:
         os.environ.setdefault(name, value)
     if not (Path.cwd() / SAMPLE).is_dir():
         os.chdir(REPO_ROOT)  # run from anywhere: the sample data and mapping are repository-relative
-    if str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
     from rich.console import Console
 
     from custsync.errors import CustsyncError
@@ -106,14 +108,13 @@ def run_demo(
     prefect_ready: Callable[[], None] = lambda: None,
 ) -> DemoResult:
     """The demo's steps; ``snapshots`` and ``reports`` are where the export and the HTML reports go."""
+    from custsync.cli.sandbox import local_sandbox
+    from custsync.source import read_source
     from flows.connection import ApiTarget
     from flows.export import export_flow
     from flows.sync import sync_flow
 
-    from custsync.sandbox.testing import run_sandbox
-    from custsync.source import read_source
-
-    with tempfile.TemporaryDirectory(prefix="custsync-demo-") as tmp, run_sandbox(Path(tmp) / "sandbox.db") as box:
+    with tempfile.TemporaryDirectory(prefix="custsync-demo-") as tmp, local_sandbox(Path(tmp) / "sandbox.db") as box:
         os.environ[TOKEN_ENV] = box.token
         api = ApiTarget(url=box.url, token_env=TOKEN_ENV, requests_per_minute=60_000, concurrency=8)
         source = Path(tmp) / "legacy_erp"
@@ -287,4 +288,6 @@ def _server_failed(log: Path, why: str) -> Exception:
 
 
 if __name__ == "__main__":
+    # a script's own directory leads sys.path; the flows are imported as the package they are, from the repository
+    sys.path[0] = str(REPO_ROOT)
     sys.exit(main())
