@@ -11,7 +11,7 @@ from prefect.states import State
 from custsync.defaults import DEFAULT_ROLLING_SHARE
 from custsync.errors import CustsyncError
 from custsync.export import ExportOptions
-from custsync.io.snapshot import FORMATS
+from custsync.io import FORMATS
 from flows.artifacts import FlowOutcome
 from flows.connection import ApiTarget
 from flows.recorder import RunRecorder

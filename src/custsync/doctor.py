@@ -414,7 +414,7 @@ def _now() -> str:
 
 def save_capabilities(caps: Capabilities, state_dir: Path) -> Path:
     """Write ``caps`` into ``state_dir`` (created with its parents), atomically."""
-    from custsync.io.atomic import atomic_write_bytes
+    from custsync.io import atomic_write_bytes
 
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / CAPABILITIES_FILE

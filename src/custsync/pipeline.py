@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from custsync.errors import ConfigError, PlanError
-from custsync.reconcile.desired import Desired, SourceFile
-from custsync.reconcile.modes import Mode, Scope, check_mirror_options
+from custsync.reconcile import Desired, Mode, Scope, SourceFile, check_mirror_options
 from custsync.source import OnInvalid, SourceLoad, enforce_policy, read_source, resolve_mapping
 
 if TYPE_CHECKING:  # the client and the apply side pull in httpx and SQLite: imported where they run
@@ -244,8 +243,7 @@ def _state(api: AsyncCustomerApi, state_dir: Path) -> StateStore:
 async def _plan(
     desired: Desired, api: AsyncCustomerApi, state: StateStore, options: PlanOptions, refuse_over_limit: bool
 ) -> Plan:
-    from custsync.reconcile import plan_sync
-    from custsync.reconcile.api_remote import ApiRemote
+    from custsync.reconcile import ApiRemote, plan_sync
 
     return await plan_sync(desired, ApiRemote(api), options=options, state=state, refuse_over_limit=refuse_over_limit)
 
@@ -260,7 +258,7 @@ async def _apply(
     progress: Progress | None,
 ) -> Applied:
     from custsync.apply import apply_plan
-    from custsync.reconcile.api_remote import ApiRemote
+    from custsync.reconcile import ApiRemote
 
     remote = ApiRemote(api)
     with progress(plan) if progress is not None else nullcontext(None) as advance:
@@ -277,6 +275,6 @@ async def _apply(
 
 
 def _calls(api: AsyncCustomerApi) -> dict[str, int]:
-    from custsync.reconcile.api_remote import ApiRemote
+    from custsync.reconcile import ApiRemote
 
     return ApiRemote(api).calls()

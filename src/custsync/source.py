@@ -26,9 +26,18 @@ from typing import Any, Literal
 import pandas as pd
 
 from custsync.errors import ConfigError, InputError, ValidationFailed
-from custsync.io.readers import RawTable, ReadOptions, read_table
-from custsync.io.rejects import concat_failures, failures_frame, failures_to_records
-from custsync.io.snapshot import LATEST_FILE, MANIFEST_NAME, latest_snapshot, read_snapshot
+from custsync.io import (
+    LATEST_FILE,
+    MANIFEST_NAME,
+    RawTable,
+    ReadOptions,
+    concat_failures,
+    failures_frame,
+    failures_to_records,
+    latest_snapshot,
+    read_snapshot,
+    read_table,
+)
 from custsync.mapping import default_mapping, load_mapping
 from custsync.mapping.engine import entities_reading, map_entity, source_needs
 from custsync.mapping.spec import ENTITY_NAMES, MappingSpec

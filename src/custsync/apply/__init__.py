@@ -11,8 +11,7 @@ from custsync.apply.executor import ApplyReport, Executor, Failure, ProgressHook
 from custsync.apply.freshness import check_fresh as _check_fresh
 from custsync.apply.journal import DONE, SENT, Journal
 from custsync.apply.remember import remember
-from custsync.reconcile.plan import Plan
-from custsync.reconcile.remote import Remote
+from custsync.reconcile import Plan, Remote
 from custsync.state import StateStore
 
 

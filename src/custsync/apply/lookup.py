@@ -10,9 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from custsync.model import ENTITIES
-from custsync.reconcile.keys import address_keys, contact_keys, customer_numbers
-from custsync.reconcile.plan import Create
-from custsync.reconcile.remote import Remote
+from custsync.reconcile import Create, Remote, address_keys, contact_keys, customer_numbers
 
 
 async def find_created(

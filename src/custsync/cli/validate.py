@@ -43,7 +43,7 @@ def validate_command(
 
     Every failure names file, row (as numbered in the file, header = 1), column, rule and offending value.
     """
-    from custsync.io.rejects import write_rejects
+    from custsync.io import write_rejects
     from custsync.source import enforce_policy, read_source
 
     load = read_source(sources, mapping)
@@ -63,7 +63,7 @@ def validate_command(
 
 
 def _print(load: SourceLoad, show: int, rejects: Path | None, stop: ValidationFailed | None) -> None:
-    from custsync.io.rejects import failures_to_records
+    from custsync.io import failures_to_records
     from custsync.mapping.spec import ENTITY_NAMES
 
     counts = Table(title=f"mapping: {load.mapping_name}", title_justify="left")

@@ -16,7 +16,7 @@ from custsync.export.runner import (
     aexport_snapshot,
     export_snapshot,
 )
-from custsync.io.snapshot import (
+from custsync.io import (
     CSV_DIALECTS,
     FORMATS,
     Manifest,

@@ -25,7 +25,7 @@ from custsync.codec import from_api
 from custsync.defaults import DEFAULT_ROLLING_SHARE
 from custsync.errors import ConfigError, NotFoundError
 from custsync.export import incremental as inc
-from custsync.io.snapshot import (
+from custsync.io import (
     Format,
     SnapshotInfo,
     csv_dialect,

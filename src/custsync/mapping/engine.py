@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custsync.io.readers import ROW
-from custsync.io.rejects import failures_frame, preview
+from custsync.io import ROW, failures_frame, preview
 from custsync.mapping._transforms import ValueFailure, any_present, evaluate
 from custsync.mapping.spec import EntitySpec, FieldSpec, Group, MappingSpec
 from custsync.model import ENTITIES, SOURCE_FILE, SOURCE_ROW

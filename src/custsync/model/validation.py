@@ -45,7 +45,7 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from custsync.io.rejects import failures_to_records, preview
+from custsync.io import failures_to_records, preview
 from custsync.model._base import SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW
 from custsync.model._checks import PROBLEMS
 from custsync.model._coerce import coerce, text
