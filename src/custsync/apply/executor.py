@@ -20,8 +20,7 @@ from typing import Any
 from custsync.apply.journal import DONE, FAILED, SENT, Journal
 from custsync.apply.lookup import find_created
 from custsync.errors import ApiError, CustsyncError
-from custsync.reconcile.plan import Create, Delete, Plan, Update
-from custsync.reconcile.remote import Remote
+from custsync.reconcile import Create, Delete, Plan, Remote, Update
 
 Op = Create | Update | Delete
 KINDS = {Create: "create", Update: "update", Delete: "delete"}

@@ -17,12 +17,18 @@ import pandas as pd
 
 from custsync.errors import PlanError
 from custsync.model import ENTITIES
-from custsync.reconcile.build import compared_columns
-from custsync.reconcile.fingerprint import record_digests
-from custsync.reconcile.keys import address_keys, contact_keys, customer_numbers
-from custsync.reconcile.plan import Create, EntityPlan, Plan
-from custsync.reconcile.remote import Remote
-from custsync.reconcile.values import plain
+from custsync.reconcile import (
+    Create,
+    EntityPlan,
+    Plan,
+    Remote,
+    address_keys,
+    compared_columns,
+    contact_keys,
+    customer_numbers,
+    plain,
+    record_digests,
+)
 
 MAX_LISTED = 5
 

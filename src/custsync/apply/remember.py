@@ -14,9 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from custsync.apply.executor import ApplyReport
-from custsync.reconcile.plan import SYNCED_COLUMNS, Plan
-from custsync.reconcile.remote import Remote
-from custsync.reconcile.values import epoch_us, member
+from custsync.reconcile import SYNCED_COLUMNS, Plan, Remote, epoch_us, member
 from custsync.state import StateStore
 
 
