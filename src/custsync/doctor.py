@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from custsync.api._query import OPERATOR_SPELLINGS
 from custsync.errors import ApiError, AuthError, ConfigError
 
 if TYPE_CHECKING:
@@ -34,9 +35,9 @@ CAPABILITIES_FILE = "capabilities.json"
 FULL_PAGE = 50
 """The page size custsync asks for; a target that serves fewer items per page caps it."""
 
-UPDATED_SINCE_SPELLINGS = ("greaterThanOrEquals", "greaterThanOrEqual", "greaterThan")
-"""How the sources spell "updatedAt at or after": custsync's own, the developer docs', and the v1 enum's
-strict ``greaterThan`` (usable with a one-second overlap)."""
+UPDATED_SINCE_SPELLINGS = (*OPERATOR_SPELLINGS["greaterThanOrEquals"], "greaterThan")
+"""How the sources spell "updatedAt at or after" (:data:`custsync.api.OPERATOR_SPELLINGS`), and last the v1
+enum's strict ``greaterThan`` (usable with a one-second overlap)."""
 
 FilterVerdict = Literal["supported", "refused", "ignored", "untested"]
 Shape = Literal["ids", "objects", "text", "object", "iso", "name", "absent"]
@@ -432,6 +433,15 @@ def load_capabilities(state_dir: Path, api_url: str) -> Capabilities | None:
     except (OSError, ValueError, TypeError):
         return None
     return caps if caps.api_url == safe_url(api_url) else None
+
+
+def updated_since_operator(state_dir: Path, api_url: str) -> str | None:
+    """How to ask ``api_url`` for "updatedAt at or after": the spelling the doctor (or an earlier run) found
+    accepted, custsync's own when the target was never probed, ``None`` when the target refuses them all."""
+    caps = load_capabilities(state_dir, api_url)
+    if caps is None:
+        return "greaterThanOrEquals"
+    return caps.updated_since_operator
 
 
 def remember_refused_filter(state_dir: Path, api_url: str, spelling: str) -> None:

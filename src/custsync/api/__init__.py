@@ -12,7 +12,7 @@ what is safe to retry, never creates a record twice, and counts its calls in ``a
 
 from custsync.api._client import AsyncCustomerApi
 from custsync.api._gate import RateGate, parse_retry_after
-from custsync.api._query import OPERATORS, Filter, Order, encode_query
+from custsync.api._query import OPERATOR_SPELLINGS, OPERATORS, Filter, Order, encode_query
 from custsync.api._resources import (
     ADDRESSES_SPEC,
     CONTACTS_SPEC,
@@ -38,6 +38,7 @@ __all__ = [
     "ENV_TOKEN",
     "ENV_URL",
     "OPERATORS",
+    "OPERATOR_SPELLINGS",
     "PAGE_SIZE",
     "PRODUCTION_REQUESTS_PER_MINUTE",
     "Addresses",

@@ -29,6 +29,17 @@ OPERATORS = frozenset(
         "between",
     }
 )
+OPERATOR_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "greaterThanOrEquals": ("greaterThanOrEquals", "greaterThanOrEqual"),
+    "lessThanOrEquals": ("lessThanOrEquals", "lessThanOrEqual", "lesserThanOrEqual"),
+    "lessThan": ("lessThan", "lesserThan"),
+}
+"""The one table of how sources spell an operator: custsync's own name first, then the spellings of the public
+developer docs (``greaterThanOrEqual``, ``lesserThan...``). The v1 enum knows only ``greaterThan``/``lessThan``.
+``custsync doctor`` finds which one a target accepts; a :class:`Filter` takes any of them."""
+
+KNOWN_OPERATORS = OPERATORS | {spelling for spellings in OPERATOR_SPELLINGS.values() for spelling in spellings}
+
 LIST_OPERATORS = frozenset({"in", "notIn"})
 
 QueryParams = list[tuple[str, str]]
@@ -44,7 +55,7 @@ class Filter:
     value: Any = None
 
     def __post_init__(self) -> None:
-        if self.op not in OPERATORS:
+        if self.op not in KNOWN_OPERATORS:
             raise ValueError(f"unknown filter operator {self.op!r}; expected one of {sorted(OPERATORS)}")
         if self.op in LIST_OPERATORS and (isinstance(self.value, str) or not isinstance(self.value, Sequence)):
             raise ValueError(f"filter {self.key!r} {self.op}: the value must be a list, got {self.value!r}")

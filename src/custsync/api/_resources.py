@@ -199,7 +199,6 @@ class Customers(Resource):
             why_unchecked="the customer has no number, so the API cannot be asked whether it exists",
         )
 
-
     async def delete(self, ref: Ref, *, key: str | None = None) -> str:  # type: ignore[override]
         """Delete a customer; returns the route that did it: ``v2``, ``v1``, or ``gone`` (it already was).
 

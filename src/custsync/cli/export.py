@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
-from custsync.cli._options import ConcurrencyOpt, JsonOpt
-from custsync.defaults import DEFAULT_ROLLING_SHARE
+from custsync.cli._options import ConcurrencyOpt, JsonOpt, StateDirOpt
+from custsync.defaults import DEFAULT_ROLLING_SHARE, DEFAULT_STATE_DIR
 from custsync.errors import ConfigError
 
 if TYPE_CHECKING:  # httpx, pandas and pyarrow: imported when the command runs, not for --help
@@ -42,6 +42,7 @@ def export_command(
         None, "--requests-per-minute", help="Client rate limit (default: the production API's 100/min)."
     ),
     concurrency: ConcurrencyOpt = None,
+    state_dir: StateDirOpt = DEFAULT_STATE_DIR,
     json_output: JsonOpt = False,
 ) -> None:
     """Export customers, addresses and contacts as a snapshot directory (Parquet/CSV + manifest.json).
@@ -64,6 +65,7 @@ def export_command(
         rolling_share=rolling_share,
         csv_dialect=dialect,
         neutralise_formulas=neutralise,
+        state_dir=state_dir,
     )
     overrides: dict[str, Any] = {}
     if requests_per_minute is not None:

@@ -22,8 +22,9 @@ import pandas as pd
 from custsync.api import AsyncCustomerApi, CustomerApi, Filter, Order
 from custsync.api.fetch import afetch_customers, afetch_ids, afetch_subresources
 from custsync.codec import from_api
-from custsync.defaults import DEFAULT_ROLLING_SHARE
-from custsync.errors import ConfigError, NotFoundError
+from custsync.defaults import DEFAULT_ROLLING_SHARE, DEFAULT_STATE_DIR
+from custsync.doctor import remember_refused_filter, updated_since_operator
+from custsync.errors import ConfigError, NotFoundError, RequestValidationError
 from custsync.export import incremental as inc
 from custsync.io import (
     Format,
@@ -55,6 +56,8 @@ class ExportOptions:
     rolling_share: int = DEFAULT_ROLLING_SHARE
     csv_dialect: str = "default"
     neutralise_formulas: bool = True
+    state_dir: Path = DEFAULT_STATE_DIR
+    """Where ``custsync doctor`` saved what the target can do; an incremental export reads (and amends) it."""
 
     def __post_init__(self) -> None:
         if self.rolling_share < 0:
@@ -113,7 +116,7 @@ async def aexport_snapshot(
     if previous is None:
         frames, info, changes = await _full(api, options, progress)
     else:
-        frames, info, changes = await _incremental(api, options, previous, progress)
+        frames, info, changes, note = await _incremental(api, options, previous, progress)
 
     info.api_url = public_url(api.settings.url)
     info.window_to = started.isoformat()
@@ -170,7 +173,7 @@ async def _full(
 
 async def _incremental(
     api: AsyncCustomerApi, options: ExportOptions, previous_path: Path, progress: ExportProgress | None
-) -> tuple[dict[str, pd.DataFrame], SnapshotInfo, dict[str, int]]:
+) -> tuple[dict[str, pd.DataFrame], SnapshotInfo, dict[str, int], str | None]:
     previous = await asyncio.to_thread(read_snapshot, previous_path)
     manifest = previous.manifest
     if manifest.info.api_url.rstrip("/") != public_url(api.settings.url).rstrip("/"):
@@ -187,8 +190,7 @@ async def _incremental(
     mark = manifest.info.watermark
     if progress is not None:
         progress.stage("listing changed customers")
-    since = (Filter("updatedAt", "greaterThanOrEquals", mark),) if mark else ()
-    fetched = await afetch_customers(api, (*options.filters, *since))
+    fetched, note = await _changed_customers(api, options, mark)
     if progress is not None:
         progress.stage("listing customer ids")
     live = await _live_ids(api, options.filters)
@@ -223,7 +225,34 @@ async def _incremental(
         "subresources_refreshed_for": len(refreshed),
         "stragglers": len(changes.stragglers),
     }
-    return frames, info, summary
+    return frames, info, summary, note
+
+
+async def _changed_customers(
+    api: AsyncCustomerApi, options: ExportOptions, mark: str | None
+) -> tuple[pd.DataFrame, str | None]:
+    """Customers with ``updatedAt`` at or after ``mark``, as the target spells the filter (``custsync doctor``).
+
+    A target that refuses the filter — known from the doctor or an earlier run, or answering 400 now — is listed
+    in full instead (the merge keeps only real changes); the refusal is remembered and the note says so.
+    """
+    if not mark:
+        return await afetch_customers(api, options.filters), None
+    operator = updated_since_operator(options.state_dir, api.settings.url)
+    if operator is None:
+        note = "the target refuses updatedAt filters (see custsync doctor): listed every customer"
+        return await afetch_customers(api, options.filters), note
+    if operator == "greaterThan":  # strict: a second earlier, so a change stamped at the mark itself is not missed
+        mark = (pd.Timestamp(mark) - pd.Timedelta(seconds=1)).isoformat()
+    try:
+        return await afetch_customers(api, (*options.filters, Filter("updatedAt", operator, mark))), None
+    except RequestValidationError:
+        remember_refused_filter(options.state_dir, api.settings.url, operator)
+    note = (
+        f"the target answered 400 to the filter updatedAt {operator}: listed every customer instead "
+        f"(remembered in {options.state_dir}; run custsync doctor to find a spelling it accepts)"
+    )
+    return await afetch_customers(api, options.filters), note
 
 
 async def _subresources(

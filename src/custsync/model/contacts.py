@@ -46,4 +46,3 @@ class ContactSchema(CanonicalModel):
     groups: Series[Text] = pa.Field(nullable=True, ids=True, description="comma-separated group ids")
     comment: Series[Text] = pa.Field(nullable=True)
     others: Series[Text] = pa.Field(nullable=True)
-
