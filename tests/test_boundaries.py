@@ -39,6 +39,7 @@ PUBLIC_NAMES: dict[str, set[str]] = {
         "ENV_URL",
         "Filter",
         "OPERATORS",
+        "OPERATOR_SPELLINGS",
         "Order",
         "PAGE_SIZE",
         "PRODUCTION_REQUESTS_PER_MINUTE",

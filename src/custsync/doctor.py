@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from custsync.api._query import OPERATOR_SPELLINGS
+from custsync.api import OPERATOR_SPELLINGS
 from custsync.errors import ApiError, AuthError, ConfigError
 
 if TYPE_CHECKING:
