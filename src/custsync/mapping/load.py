@@ -77,7 +77,8 @@ def _to_mapping_error(exc: ValidationError, document: LineDict, label: str) -> M
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a typo explains "missing"
     first = errors[0]
     loc = tuple(p for p in first["loc"] if p != "[key]")
-    key = str(loc[-1]) if loc else None
+    names = [p for p in loc if not isinstance(p, int)]
+    key = str(names[-1]) if names else None
     dotted = ".".join(str(p) for p in loc)
     if first["type"] == "extra_forbidden":
         allowed = _allowed_keys(MappingSpec, loc[:-1])
@@ -85,7 +86,7 @@ def _to_mapping_error(exc: ValidationError, document: LineDict, label: str) -> M
         message = f"unknown key {key!r} (at {dotted})"
         hint = f"did you mean {close[0]!r}?" if close else f"valid keys here: {', '.join(allowed)}"
     else:
-        message = f"{dotted or 'mapping'}: {first['msg']}"
+        message = f"{dotted or 'mapping'}: {first['msg'].removeprefix('Value error, ')}"
         hint = None
     if len(errors) > 1:
         more = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[1:4])

@@ -48,26 +48,65 @@ class Condition(_Strict):
         return self
 
 
-class Branch(_Strict):
-    """One arm of ``when``: if the condition holds, take ``value`` or the ``column``."""
-
-    if_: Condition = Field(alias="if")
-    value: Text | None = None
-    column: str | None = None
-
-    @model_validator(mode="after")
-    def _one_result(self) -> Branch:
-        if (self.value is None) == (self.column is None):
-            raise ValueError("a `when` branch needs exactly one of `value`, `column`")
-        return self
-
-
 class Split(_Strict):
     """Take one part of a value split at ``sep``: ``first``/``rest`` split at the first, ``last``/``all_but_last``
     at the last separator (``Hans Peter Müller`` -> ``Hans Peter`` + ``Müller``)."""
 
     sep: str = " "
     part: Literal["first", "rest", "last", "all_but_last"]
+
+
+class Replace(_Strict):
+    """Replace every match of the regular expression ``pattern`` with ``with`` (``\\1`` names a group)."""
+
+    pattern: str
+    with_: str = Field(default="", alias="with")
+
+    @model_validator(mode="after")
+    def _compiles(self) -> Replace:
+        compiled = _regex(self.pattern)
+        for reference in re.findall(r"\\(\d+)|\\g<(\w+)>", self.with_):
+            number, name = reference
+            known = int(number) <= compiled.groups if number else (name in compiled.groupindex or name.isdigit())
+            if not known:
+                raise ValueError(f"`with: {self.with_}` refers to a group the pattern does not have")
+        return self
+
+
+class Extract(_Strict):
+    """Keep the part of a value that ``pattern`` matches (its one capture group, or the whole match)."""
+
+    pattern: str
+    unmatched: Literal["error", "empty", "keep"] = "error"
+    """A non-empty value the pattern does not match: a reject (rule ``extract``), emptied, or kept as it is."""
+
+    @model_validator(mode="after")
+    def _compiles(self) -> Extract:
+        if _regex(self.pattern).groups > 1:
+            raise ValueError(f"`extract: {self.pattern}` has more than one capture group; use (?:...) for the others")
+        return self
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+
+
+def _one_or_many(value: Any) -> Any:
+    """``replace: {pattern: ..., with: ...}`` is short for a list of one."""
+    return [value] if isinstance(value, dict) else value
+
+
+def _pattern_shorthand(value: Any) -> Any:
+    """``extract: "\\d+"`` is short for ``extract: {pattern: "\\d+"}``."""
+    return {"pattern": value} if isinstance(value, str) else value
+
+
+def _else_value(value: Any) -> Any:
+    """``else: person`` is a constant; ``else: {column: ...}`` a full field spec."""
+    return _text(value)
 
 
 def _shorthand(value: Any) -> Any:
@@ -86,12 +125,19 @@ class FieldSpec(_Strict):
     # options of the source
     sep: str = " "
     """Separator when joining ``columns`` (empty parts are skipped)."""
-    else_: Text | None = Field(default=None, alias="else")
-    """Result of ``when`` when no branch holds."""
+    else_: Annotated[str | FieldSpec, BeforeValidator(_else_value)] | None = Field(default=None, alias="else")
+    """Result of ``when`` when no branch holds: a constant, or a full field spec."""
     optional: bool = False
     """The source column may be absent from the file (the field is then empty)."""
     # transforms
     trim: bool = True
+    strip_prefix: str | None = None
+    """Characters removed from the start (``"'"`` turns ``'7000000000`` into ``7000000000``)."""
+    strip_suffix: str | None = None
+    """Characters removed from the end (``" €"``)."""
+    replace: Annotated[list[Replace], BeforeValidator(_one_or_many)] | None = None
+    """Regular-expression replacements, applied in order."""
+    extract: Annotated[Extract, BeforeValidator(_pattern_shorthand)] | None = None
     split: Split | None = None
     case: Literal["lower", "upper", "title"] | None = None
     map: dict[Text, Text | None] | None = None
@@ -102,6 +148,10 @@ class FieldSpec(_Strict):
     decimal: Literal[",", "."] | None = None
     """Decimal separator of a number; with ``,`` the thousands separator defaults to ``.``."""
     thousands: Literal[".", ",", " ", "'"] | None = None
+    locale: str | None = None
+    """Read a number the way this locale writes it (``de_DE``: ``1.500,00``; ``de_CH``: ``1’500.00``)."""
+    currency: bool | list[str] | None = None
+    """With a number: a currency sign or code before or after it is dropped (``true``: any; or a list)."""
     default: Text | None = None
     """Used when the result is empty."""
 
@@ -112,6 +162,12 @@ class FieldSpec(_Strict):
             raise ValueError("a field needs exactly one of `column`, `columns`, `value`, `when`")
         if self.date and not re.search(r"%[dmyYbB]", self.date):
             raise ValueError(f"`date: {self.date}` is not a strptime format such as %d.%m.%Y")
+        if self.locale is not None and (self.decimal is not None or self.thousands is not None):
+            raise ValueError("give either `locale` or `decimal`/`thousands`, not both")
+        if self.locale is None and self.decimal is None and (self.thousands is not None or self.currency):
+            raise ValueError("`thousands` and `currency` belong to a number: add `decimal` or `locale`")
+        if self.locale is not None:
+            _check_locale(self.locale)
         return self
 
     def source_columns(self) -> list[str]:
@@ -119,9 +175,33 @@ class FieldSpec(_Strict):
         names = [self.column] if self.column else list(self.columns or [])
         for branch in self.when or []:
             names.append(branch.if_.column)
-            if branch.column:
-                names.append(branch.column)
+            names.extend(branch.source_columns())
+        if isinstance(self.else_, FieldSpec):
+            names.extend(self.else_.source_columns())
         return names
+
+    @property
+    def parses_number(self) -> bool:
+        """Whether the value is parsed as a number (``decimal`` or ``locale`` given)."""
+        return self.decimal is not None or self.locale is not None
+
+
+class Branch(FieldSpec):
+    """One arm of ``when``: if the condition holds, the value this field spec makes (``value``, ``column``, ...)."""
+
+    if_: Condition = Field(alias="if")
+
+
+FieldSpec.model_rebuild()
+
+
+def _check_locale(name: str) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(f"`locale: {name}` is not a known locale such as de_DE, en_US, de_CH") from None
 
 
 Field_ = Annotated[FieldSpec, BeforeValidator(_shorthand)]
