@@ -48,7 +48,9 @@ class RunRecorder:
 
     def validated(self, load: Any) -> None:
         """From a :class:`custsync.source.SourceLoad`."""
-        self.report = replace(self.report, validation=validation_summary(load.counts, load.failures))
+        self.report = replace(
+            self.report, validation=validation_summary(load.counts, load.failures, warnings=load.warnings)
+        )
         self.rejects = reject_records(load.failures)
 
     def planned(self, plan: Any) -> None:

@@ -105,9 +105,12 @@ def load(sources: Sequence[Path | str], mapping: Path | str | MappingSpec | None
     return Loaded(validation, desired_state(validation, spec))
 
 
-def check_policy(loaded: Loaded, on_invalid: OnInvalid, max_invalid: str | int | None) -> None:
-    """Raise :class:`~custsync.errors.ValidationFailed` when more rows are invalid than the policy allows."""
-    enforce_policy(loaded.validation, on_invalid, max_invalid)
+def check_policy(
+    loaded: Loaded, on_invalid: OnInvalid, max_invalid: str | int | None, *, strict_columns: bool = False
+) -> None:
+    """Raise :class:`~custsync.errors.ValidationFailed` when more rows are invalid than the policy allows, or
+    (with ``strict_columns``) the source has columns the mapping never reads."""
+    enforce_policy(loaded.validation, on_invalid, max_invalid, strict_columns=strict_columns)
 
 
 def desired_state(validation: SourceLoad, spec: MappingSpec) -> Desired:

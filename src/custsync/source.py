@@ -39,9 +39,10 @@ from custsync.io import (
     read_table,
 )
 from custsync.mapping import default_mapping, load_mapping
+from custsync.mapping.coverage import unread_columns
 from custsync.mapping.engine import entities_reading, map_entity, source_needs
 from custsync.mapping.spec import ENTITY_NAMES, MappingSpec
-from custsync.model import ENTITIES, READ_ONLY_COLUMNS, SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW, validate_frames
+from custsync.model import ENTITIES, READ_ONLY_COLUMNS, SOURCE_FILE, SOURCE_ROW, validate_frames
 
 OnInvalid = Literal["fail", "skip"]
 SOURCE_SUFFIXES = (".csv", ".parquet", ".tsv", ".txt")
@@ -71,6 +72,8 @@ class SourceLoad:
     """Rejected customer rows without a customer number: whose they were cannot be told."""
     files: tuple[str, ...] = ()
     """The files read, in reading order (directories expanded, snapshots by their data files)."""
+    unread_columns: dict[str, list[str]] = field(default_factory=dict)
+    """Per source file, the columns the mapping neither reads nor ignores on purpose (``ignore_columns``)."""
 
     @property
     def ok(self) -> bool:
@@ -88,6 +91,7 @@ class SourceLoad:
             }
         out["failures"] = failures_to_records(self.failures)
         out["warnings"] = list(self.warnings)
+        out["unread_columns"] = {file: list(columns) for file, columns in self.unread_columns.items()}
         return out
 
 
@@ -98,14 +102,16 @@ def load_source(
     on_invalid: OnInvalid = "fail",
     max_invalid: str | int | None = None,
     existing_customers: Iterable[str] = (),
+    strict_columns: bool = False,
 ) -> SourceLoad:
     """Read, map and validate ``paths``; raise :class:`ValidationFailed` when the policy says stop.
 
     ``on_invalid="fail"`` stops on any failure; ``"skip"`` keeps the valid rows unless more than
-    ``max_invalid`` source rows (a count, or a percentage such as ``"5%"``) are invalid.
+    ``max_invalid`` source rows (a count, or a percentage such as ``"5%"``) are invalid. With
+    ``strict_columns`` a source column the mapping never reads stops too.
     """
     load = read_source(paths, mapping, existing_customers=existing_customers)
-    enforce_policy(load, on_invalid, max_invalid)
+    enforce_policy(load, on_invalid, max_invalid, strict_columns=strict_columns)
     return load
 
 
@@ -144,9 +150,13 @@ def read_source(
         read_files.append(file)
     files = _assign(spec, paths) if paths or not snapshots else []
     read_files += [str(path) for path, _ in files]
+    unread: dict[str, list[str]] = {}
     for path, readers in files:
         table = _read(path, spec, readers, options)
-        warnings += _unknown_columns(spec, readers, table)
+        unread_here = unread_columns(spec, readers, table.header)
+        if unread_here:
+            unread[table.label] = unread_here
+        warnings += _unread_warnings(spec, readers, table.label, unread_here)
         source_rows += table.records
         if len(table.rejects):
             rejects = table.rejects.copy()
@@ -166,6 +176,7 @@ def read_source(
     load.warnings = warnings
     load.held_back |= refused_owners
     load.files = tuple(dict.fromkeys(read_files))
+    load.unread_columns = unread
     return load
 
 
@@ -176,11 +187,23 @@ def resolve_mapping(mapping: Path | str | MappingSpec | None) -> MappingSpec:
     return load_mapping(mapping) if mapping is not None else default_mapping()
 
 
-def enforce_policy(load: SourceLoad, on_invalid: OnInvalid, max_invalid: str | int | None) -> None:
-    """Raise :class:`ValidationFailed` when ``load`` has more invalid rows than the policy allows."""
+def enforce_policy(
+    load: SourceLoad, on_invalid: OnInvalid, max_invalid: str | int | None, *, strict_columns: bool = False
+) -> None:
+    """Raise :class:`ValidationFailed` when ``load`` has more invalid rows than the policy allows, or (with
+    ``strict_columns``) source columns the mapping never reads."""
     if on_invalid not in ("fail", "skip"):
         raise ConfigError(f"--on-invalid must be fail or skip, not {on_invalid!r}")
     limit = parse_max_invalid(max_invalid)
+    if strict_columns and load.unread_columns:
+        listed = "; ".join(f"{file}: {', '.join(columns)}" for file, columns in load.unread_columns.items())
+        count = sum(len(columns) for columns in load.unread_columns.values())
+        raise ValidationFailed(
+            f"{count} source column{'s' if count != 1 else ''} the mapping never reads ({listed}); "
+            "nothing will be written (--strict-columns)",
+            failures=load.failures,
+            hint="map them, or list them under `ignore_columns:` in the mapping to drop them on purpose",
+        )
     if load.ok:
         return
     bad, total = load.rejected_rows, load.source_rows
@@ -320,21 +343,24 @@ def _patterns(spec: MappingSpec) -> str:
     return ", ".join(sorted({e.file for e in spec.entities.values() if e.file}))
 
 
-def _unknown_columns(spec: MappingSpec, readers: list[str], table: RawTable) -> list[str]:
-    """Header columns of a passthrough (canonical) file that nothing reads: most likely a misspelt column."""
+def _unread_warnings(spec: MappingSpec, readers: list[str], label: str, unread: list[str]) -> list[str]:
+    """One warning per unread column of a passthrough (canonical) file — most likely a misspelt canonical
+    column, so the nearest canonical name is suggested — or one warning listing a mapped file's unread columns."""
+    if not unread:
+        return []
     passthrough = [e for e in readers if spec.entities[e].passthrough]
     if not passthrough:
-        return []
-    known: set[str] = set(SOURCE_COLUMNS)
-    for entity in readers:
-        known |= set(ENTITIES[entity].columns) | set(source_needs(entity, spec.entities[entity]).wanted or ())
+        plural = "s" if len(unread) != 1 else ""
+        return [
+            f"{label}: {len(unread)} column{plural} the mapping never reads: {', '.join(unread)} "
+            "(map them, or list them under ignore_columns: to drop them on purpose)"
+        ]
     canonical = sorted({c for e in passthrough for c in ENTITIES[e].columns})
     out = []
-    for column in table.header:
-        if column and column not in known:
-            close = difflib.get_close_matches(column, canonical, n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            out.append(f"{table.label}: column {column!r} is not a canonical column and is ignored{hint}")
+    for column in unread:
+        close = difflib.get_close_matches(column, canonical, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        out.append(f"{label}: column {column!r} is not a canonical column and is ignored{hint}")
     return out
 
 

@@ -31,6 +31,9 @@ ContactKeyOpt = Annotated[
     str, typer.Option("--contact-key", help="What identifies a contact person under its customer: name or email.")
 ]
 OnInvalidOpt = Annotated[str, typer.Option("--on-invalid", help="fail: any invalid row stops before any write; skip.")]
+StrictColumnsOpt = Annotated[
+    bool, typer.Option("--strict-columns", help="Fail when the source has columns the mapping never reads.")
+]
 MaxInvalidOpt = Annotated[
     str | None, typer.Option("--max-invalid", help="With --on-invalid skip: most invalid rows (n or n%).")
 ]

@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
-from custsync.cli._options import JsonOpt, ScopeOpt
+from custsync.cli._options import JsonOpt, ScopeOpt, StrictColumnsOpt
 from custsync.cli.sync import ClientOptions, plan_options
 from custsync.defaults import DEFAULT_STATE_DIR
 
@@ -50,6 +50,7 @@ def report_command(
     requests_per_minute: Annotated[
         float | None, typer.Option("--requests-per-minute", help="Client rate limit.")
     ] = None,
+    strict_columns: StrictColumnsOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Validate the source and plan the sync (no write); write the run report as a self-contained HTML file.
@@ -67,9 +68,11 @@ def report_command(
     clock = time.perf_counter()
     loaded = pipeline.load(sources, mapping)
     load = loaded.validation
+    if strict_columns:
+        pipeline.check_policy(loaded, "skip", None, strict_columns=True)  # the columns only: the report shows rejects
     report = replace(
         report,
-        validation=validation_summary(load.counts, load.failures),
+        validation=validation_summary(load.counts, load.failures, warnings=load.warnings),
         timings={"read, map, validate": round(time.perf_counter() - clock, 3)},
     )
     if not offline:
@@ -102,6 +105,8 @@ def _print(report: RunReport, path: Path) -> None:
     v = report.validation
     if v is not None:
         console.print(f"validation: {v.rows} rows, {v.invalid} invalid", highlight=False)
+        for warning in v.warnings:
+            console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if report.plan is not None:
         for e in report.plan.entities:
             console.print(

@@ -32,6 +32,7 @@ from custsync.cli._options import (
     ScopeOpt,
     SourcesArg,
     StateDirOpt,
+    StrictColumnsOpt,
 )
 from custsync.defaults import DEFAULT_STATE_DIR
 
@@ -84,6 +85,7 @@ def plan_command(
     state_dir: StateDirOpt = DEFAULT_STATE_DIR,
     on_invalid: OnInvalidOpt = "fail",
     max_invalid: MaxInvalidOpt = None,
+    strict_columns: StrictColumnsOpt = False,
     requests_per_minute: RateOpt = None,
     concurrency: ConcurrencyOpt = None,
     json_output: JsonOpt = False,
@@ -94,14 +96,16 @@ def plan_command(
     from custsync import pipeline
 
     options = plan_options(mode, scope, max_deletes, force, full, contact_key)
-    loaded = _load(sources, mapping, on_invalid, max_invalid)
+    loaded = _load(sources, mapping, on_invalid, max_invalid, strict_columns)
     connection = ClientOptions(requests_per_minute, concurrency).connection()
     plan = asyncio.run(pipeline.plan(loaded.desired, connection, options=options, state_dir=state_dir))
     if out is not None:
         plan.save(out)
     if json_output:
-        emit_json(_json(plan, None, extra={"plan_file": str(out) if out else None, "dry_run": True}))
+        extra = {"plan_file": str(out) if out else None, "dry_run": True, "warnings": loaded.validation.warnings}
+        emit_json(_json(plan, None, extra=extra))
         return
+    _print_warnings(loaded.validation.warnings)
     _print_plan(plan)
     if out is not None:
         console.print(f"plan saved to {out} — run `custsync apply {out}` to carry it out")
@@ -148,6 +152,7 @@ def sync_command(
     state_dir: StateDirOpt = DEFAULT_STATE_DIR,
     on_invalid: OnInvalidOpt = "fail",
     max_invalid: MaxInvalidOpt = None,
+    strict_columns: StrictColumnsOpt = False,
     requests_per_minute: RateOpt = None,
     concurrency: ConcurrencyOpt = None,
     report_path: Annotated[
@@ -167,7 +172,7 @@ def sync_command(
 
     started = dt.datetime.now(dt.UTC)
     options = plan_options(mode, scope, max_deletes, force, full, contact_key)
-    loaded = _load(sources, mapping, on_invalid, max_invalid)
+    loaded = _load(sources, mapping, on_invalid, max_invalid, strict_columns)
     load = loaded.validation
     connection = ClientOptions(requests_per_minute, concurrency).connection()
     show = not json_output and console.is_terminal
@@ -191,7 +196,7 @@ def sync_command(
             mapping=str(mapping) if mapping else None,
             started_at=started,
             finished_at=dt.datetime.now(dt.UTC),
-            validation=validation_summary(load.counts, load.failures),
+            validation=validation_summary(load.counts, load.failures, warnings=load.warnings),
             plan=plan_summary(plan),
             results=apply_summary(report) if report is not None else ResultSummary(dry_run=True),
             calls=calls_summary(calls),
@@ -199,16 +204,18 @@ def sync_command(
         written = write_html(run, report_path)
         if not json_output:
             console.print(f"report written to [bold]{escape(str(written))}[/]", highlight=False)
+    if not json_output:
+        _print_warnings(load.warnings)
     if report is None:
         if json_output:
-            emit_json(_json(plan, None, extra={"dry_run": True}))
+            emit_json(_json(plan, None, extra={"dry_run": True, "warnings": load.warnings}))
         else:
             _print_plan(plan)
             console.print("dry run: nothing was written")
         return
     if not json_output:
         _print_plan(plan)
-    _finish(plan, report, calls, json_output)
+    _finish(plan, report, calls, json_output, warnings=load.warnings)
 
 
 # -- the work ----------------------------------------------------------------------------------------------
@@ -222,12 +229,14 @@ def plan_options(
     return parse(mode, scope, max_deletes, force, full, contact_key)
 
 
-def _load(sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None) -> Loaded:
+def _load(
+    sources: Sequence[Path], mapping: Path | None, on_invalid: str, max_invalid: str | None, strict_columns: bool
+) -> Loaded:
     """Read, map and validate the source — before any API call, so an invalid strict source writes nothing."""
     from custsync import pipeline
 
     loaded = pipeline.load(sources, mapping)
-    pipeline.check_policy(loaded, on_invalid, max_invalid)  # type: ignore[arg-type]
+    pipeline.check_policy(loaded, on_invalid, max_invalid, strict_columns=strict_columns)  # type: ignore[arg-type]
     return loaded
 
 
@@ -271,13 +280,20 @@ def _json(
     return out
 
 
-def _finish(plan: Plan, report: ApplyReport, calls: dict[str, int], json_output: bool) -> None:
+def _finish(
+    plan: Plan, report: ApplyReport, calls: dict[str, int], json_output: bool, *, warnings: Sequence[str] = ()
+) -> None:
     if json_output:
-        emit_json(_json(plan, report, calls=calls, extra={"dry_run": False}))
+        emit_json(_json(plan, report, calls=calls, extra={"dry_run": False, "warnings": list(warnings)}))
     else:
         _print_report(report, calls)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _print_warnings(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 def _print_plan(plan: Plan) -> None:

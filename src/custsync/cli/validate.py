@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
-from custsync.cli._options import JsonOpt
+from custsync.cli._options import JsonOpt, StrictColumnsOpt
 from custsync.errors import ValidationFailed
 
 if TYPE_CHECKING:  # pandas and pandera: imported when the command runs, not for --help
@@ -37,11 +37,13 @@ def validate_command(
         None, "--rejects", help="Write every failure to this file (.csv, or .json for JSON)."
     ),
     show: int = typer.Option(50, "--show", help="Failures listed in the table (all are in --rejects / --json)."),
+    strict_columns: StrictColumnsOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Check a source against the canonical model; exit 1 when the --on-invalid policy would stop an import.
 
     Every failure names file, row (as numbered in the file, header = 1), column, rule and offending value.
+    Source columns the mapping never reads are listed as warnings (failures with --strict-columns).
     """
     from custsync.io import write_rejects
     from custsync.source import enforce_policy, read_source
@@ -51,7 +53,7 @@ def validate_command(
         write_rejects(load.failures, rejects)
     stop: ValidationFailed | None = None
     try:
-        enforce_policy(load, on_invalid, max_invalid)  # type: ignore[arg-type]
+        enforce_policy(load, on_invalid, max_invalid, strict_columns=strict_columns)  # type: ignore[arg-type]
     except ValidationFailed as exc:
         stop = exc
     if json_output:

@@ -257,6 +257,8 @@ class MappingSpec(_Strict):
     name: str | None = None
     description: str | None = None
     read: ReadSpec = Field(default_factory=ReadSpec)
+    ignore_columns: list[str] = Field(default_factory=list)
+    """Source columns dropped on purpose (shell wildcards): not reported as unread."""
     entities: dict[str, EntitySpec]
 
 

@@ -7,7 +7,7 @@ stages compute them, and a stage that did not run simply leaves its section out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -36,7 +36,11 @@ REJECT_COLUMNS = ("file", "row", "entity", "column", "rule", "value", "message")
 
 
 def validation_summary(
-    counts: Mapping[str, Any], failures: pd.DataFrame | None, *, max_rejects: int = MAX_REJECTS
+    counts: Mapping[str, Any],
+    failures: pd.DataFrame | None,
+    *,
+    max_rejects: int = MAX_REJECTS,
+    warnings: Sequence[str] = (),
 ) -> ValidationSummary:
     """From per-entity counts (objects or dicts with ``rows`` and ``invalid``) and the failures table."""
     entities = tuple(
@@ -59,7 +63,13 @@ def validation_summary(
         )
         for r in records[:max_rejects]
     )
-    return ValidationSummary(entities=entities, failures_per_rule=per_rule, rejects=rejects, rejects_total=len(records))
+    return ValidationSummary(
+        entities=entities,
+        failures_per_rule=per_rule,
+        rejects=rejects,
+        rejects_total=len(records),
+        warnings=tuple(warnings),
+    )
 
 
 def reject_records(failures: pd.DataFrame | None, *, limit: int | None = None) -> list[dict[str, Any]]:

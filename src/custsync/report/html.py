@@ -117,6 +117,7 @@ def _validation(report: RunReport) -> str:
     out.append(
         _table(("entity", "rows", "valid", "invalid"), ((e.entity, e.rows, e.valid, e.invalid) for e in v.entities))
     )
+    out += [f"<p class='attention'><strong>Warning:</strong> {escape(warning)}</p>" for warning in v.warnings]
     if v.failures_per_rule:
         out.append("<h3>Failures per rule</h3>")
         out.append(rules_chart(report))

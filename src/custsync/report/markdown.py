@@ -43,6 +43,11 @@ def cell(value: object) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _text(value: str) -> str:
+    """Running text: one line, no raw HTML, not shortened."""
+    return " ".join(value.split()).replace("\\", "\\\\").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _header(report: RunReport) -> list[str]:
     return [f"- **{name}**: {cell(value)}" for name, value in report.facts()] + [""]
 
@@ -52,6 +57,7 @@ def _validation(report: RunReport) -> list[str]:
     assert v is not None
     lines = ["## Validation", ""]
     lines += table(("entity", "rows", "valid", "invalid"), ((e.entity, e.rows, e.valid, e.invalid) for e in v.entities))
+    lines += [f"**Warning:** {_text(warning)}" for warning in v.warnings] + ([""] if v.warnings else [])
     if v.failures_per_rule:
         lines += ["### Failures per rule", ""]
         ordered = sorted(v.failures_per_rule.items(), key=lambda kv: (-kv[1], kv[0]))

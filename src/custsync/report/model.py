@@ -49,6 +49,8 @@ class ValidationSummary:
     rejects: tuple[Reject, ...] = ()
     """The first rejects (the full list lives in the rejects file); ``rejects_total`` counts all of them."""
     rejects_total: int = 0
+    warnings: tuple[str, ...] = ()
+    """Things that reject nothing but deserve a look: source columns the mapping never reads."""
 
     @property
     def rows(self) -> int:
