@@ -1,7 +1,7 @@
 """The OpenAPI 3.0 document the sandbox serves at ``/openapi.json``.
 
 Operations the public spec covers (v2 customer create, v1 customer delete, the five v1 contact-person
-operations) come from ``spec_subset.json`` — a copy of those operations shipped with the package, because
+operations) come from the copy of the public spec subset the wire layer ships (:mod:`custsync.wire`), because
 installed users have no copy of the reference spec. Our documented extensions are applied on top: the v2
 create accepts ``customerType`` and the customer groups of the view; contact-person responses carry
 ``createdAt``, ``updatedAt`` and ``links``; list filters take the keys and operators the sandbox implements.
@@ -12,23 +12,19 @@ generated from the field descriptions in :mod:`custsync.sandbox.fields`, so docu
 from __future__ import annotations
 
 import copy
-import json
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from custsync.sandbox import fields, query
 from custsync.sandbox.fields import Field, Spec
+from custsync.wire._schemas import public_spec
 
 _ID = {"type": "string", "pattern": "^\\d+$", "example": "17"}
 _STAMP = {"type": "string", "format": "date-time", "example": "2026-11-28T12:00:00.123456+00:00"}
 
 
-@cache
 def spec_subset() -> dict[str, Any]:
     """The shipped copy of the public spec's operations (read-only: callers must copy before changing)."""
-    text = resources.files("custsync.sandbox").joinpath("spec_subset.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return public_spec()
 
 
 def openapi_document() -> dict[str, Any]:
@@ -62,7 +58,7 @@ def openapi_document() -> dict[str, Any]:
     out["/api/v2/customers/{id}"] = _item_operations(
         "customer", ".v2", "id", [], customer_view, fields.CUSTOMER, problem
     )
-    out["/api/v1/customers/{id}"] = paths["/api/v1/customers/{id}"]
+    out["/api/v1/customers/{id}"] = {"delete": paths["/api/v1/customers/{id}"]["delete"]}  # the v1 op served
     for prefix, alias in (("/api/v2/customers", False), ("/api/customers", True)):
         collection = f"{prefix}/{{customerId}}/addresses"
         suffix = ".unversioned" if alias else ""

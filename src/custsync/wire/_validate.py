@@ -1,0 +1,169 @@
+"""Which schema judges a request, and the judgement: violations found by :mod:`jsonschema`, never by hand.
+
+A request is matched to an operation by method and path (the path may carry a base path in front, and the
+sub-resource paths may come without their version segment, as the customer's ``links`` give them). Operations
+without a request body (GET, DELETE) must not carry one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft7Validator, FormatChecker
+
+from custsync.wire._schemas import customer_create_schema, repo_schema, spec_request_schema
+
+_ID = r"[^/]+"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the customer API and where its body schema comes from."""
+
+    id: str
+    method: str
+    path: str
+    """Path template as the spec (or API-CONVENTIONS.md) writes it."""
+    source: str
+    """``public spec`` or ``repo schema <name>``; ``-`` when the operation has no body."""
+    pattern: re.Pattern[str]
+    schema: Callable[[], dict[str, Any]] | None
+
+
+def _op(op_id: str, method: str, path: str, source: str, schema: Callable[[], dict[str, Any]] | None) -> Operation:
+    body = re.sub(r"\{[^}]+\}", _ID, path)
+    # the links of a customer point at its sub-resources without the version segment
+    body = body.replace("/api/v1/customers/", "/api/(?:v1/)?customers/").replace(
+        "/api/v2/customers/", "/api/(?:v2/)?customers/"
+    )
+    return Operation(op_id, method, path, source, re.compile(f"(?:^|/){body.lstrip('/')}/?$"), schema)
+
+
+_CONTACTS = "/api/v1/customers/{id}/contactPerson"
+_CONTACT = "/api/v1/customers/{customerId}/contactPerson/{contactPersonId}"
+_SPEC = "public spec"
+
+OPERATIONS: tuple[Operation, ...] = (
+    _op(
+        "customer.create.v2",
+        "POST",
+        "/api/v2/customers",
+        _SPEC + " (+ its discriminator rules)",
+        customer_create_schema,
+    ),
+    _op("customer.list.v2", "GET", "/api/v2/customers", "-", None),
+    _op("customer.view.v2", "GET", "/api/v2/customers/{id}", "-", None),
+    _op(
+        "customer.update.v2",
+        "PATCH",
+        "/api/v2/customers/{id}",
+        "repo schema customer.update.v2",
+        lambda: repo_schema("customer.update.v2"),
+    ),
+    _op("customer.delete.v2", "DELETE", "/api/v2/customers/{id}", "-", None),
+    _op("customer.delete", "DELETE", "/api/v1/customers/{id}", "-", None),
+    _op(
+        "address.create.v2",
+        "POST",
+        "/api/v2/customers/{customerId}/addresses",
+        "repo schema address.create.v2",
+        lambda: repo_schema("address.create.v2"),
+    ),
+    _op("address.list.v2", "GET", "/api/v2/customers/{customerId}/addresses", "-", None),
+    _op("address.view.v2", "GET", "/api/v2/customers/{customerId}/addresses/{id}", "-", None),
+    _op(
+        "address.update.v2",
+        "PATCH",
+        "/api/v2/customers/{customerId}/addresses/{id}",
+        "repo schema address.update.v2",
+        lambda: repo_schema("address.update.v2"),
+    ),
+    _op("address.delete.v2", "DELETE", "/api/v2/customers/{customerId}/addresses/{id}", "-", None),
+    _op(
+        "customer.contactPerson.create",
+        "POST",
+        _CONTACTS,
+        _SPEC,
+        lambda: spec_request_schema(_CONTACTS, "post"),
+    ),
+    _op("customer.contactPerson.getList", "GET", _CONTACTS, "-", None),
+    _op("customer.contactPerson.get", "GET", _CONTACT, "-", None),
+    _op(
+        "customer.contactPerson.update",
+        "PATCH",
+        _CONTACT,
+        _SPEC,
+        lambda: spec_request_schema(_CONTACT, "patch"),
+    ),
+    _op("customer.contactPerson.delete", "DELETE", _CONTACT, "-", None),
+)
+
+NO_BODY = object()
+"""Pass as ``body`` for a request that carries none."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way a request breaks its schema: where in the body (JSON path parts) and what."""
+
+    where: tuple[str | int, ...]
+    message: str
+
+    def __str__(self) -> str:
+        location = "/".join(str(p) for p in self.where) or "(body)"
+        return f"{location}: {self.message}"
+
+
+def find_operation(method: str, path: str) -> Operation | None:
+    """The operation a request is for, or ``None`` if neither the spec nor the repo's schemas know it."""
+    method = method.upper()
+    for operation in OPERATIONS:
+        if operation.method == method and operation.pattern.search(path):
+            return operation
+    return None
+
+
+def request_violations(method: str, path: str, body: Any = NO_BODY) -> list[Violation]:
+    """Everything wrong with a request body (an empty list: it is what the operation accepts)."""
+    operation = find_operation(method, path)
+    if operation is None:
+        return [Violation((), f"{method.upper()} {path} is no operation of the spec or of the repo's schemas")]
+    if operation.schema is None:
+        if body is NO_BODY:
+            return []
+        return [Violation((), f"{operation.id} takes no request body")]
+    if body is NO_BODY:
+        return [Violation((), f"{operation.id} needs a JSON request body")]
+    found = [v for error in _validator(operation.id).iter_errors(body) for v in _violations(error)]
+    return sorted(found, key=lambda v: [str(p) for p in v.where])
+
+
+@cache
+def _validator(operation_id: str) -> Draft7Validator:
+    operation = next(o for o in OPERATIONS if o.id == operation_id)
+    assert operation.schema is not None
+    schema = operation.schema()
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema, format_checker=FormatChecker(formats=("date", "email")))
+
+
+def _violations(error: Any) -> list[Violation]:
+    where = tuple(error.absolute_path)
+    if error.validator == "required":
+        missing = _quoted(error.message)
+        return [Violation((*where, missing) if missing else where, "This member is required.")]
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        return [
+            Violation((*where, name), "This member was not expected.") for name in error.instance if name not in known
+        ]
+    return [Violation(where, error.message)]
+
+
+def _quoted(message: str) -> str | None:
+    found = re.match(r"^'([^']+)' is a required property", message)
+    return found.group(1) if found else None
