@@ -40,6 +40,10 @@ class ApiTarget(BaseModel):
     token_env: str = Field(default=ENV_TOKEN, description="environment variable holding the token (no Secret block)")
     requests_per_minute: float = Field(default=PRODUCTION_REQUESTS_PER_MINUTE, gt=0)
     concurrency: int = Field(default=8, ge=1)
+    full_create_body: bool = Field(
+        default=False,
+        description="the target takes a customer's whole body at create (one call) instead of create + PATCH",
+    )
     gcl_name: str | None = Field(
         default=None,
         description="a Prefect global concurrency limit (with slot decay) that every request takes a slot of, "
@@ -65,6 +69,7 @@ class ApiTarget(BaseModel):
             token=self._token(),
             requests_per_minute=self.requests_per_minute,
             concurrency=self.concurrency,
+            full_create_body=self.full_create_body,
         )
 
     def _token(self) -> Secret:

@@ -43,6 +43,7 @@ def write_source(directory: Path, n: int) -> Path:
             "type": ["masterdata"] * n + ["deliveryaddress"] * n,
             "name": [f"Firma {i}" for i in range(n)] * 2,
             "street": [f"Weg {i}" for i in range(n)] + [f"Lager {i}" for i in range(n)],
+            "zip": "50667",
             "city": "Köln",
             "country": "DE",
         }

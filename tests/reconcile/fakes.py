@@ -1,7 +1,8 @@
 """An in-memory stand-in for the customer API behind the reconcile ``Remote`` protocol, for unit tests.
 
 It stores API JSON, answers with canonical frames through the real codec and counts calls like the client:
-one GET per list page of 50. Integration tests use the sandbox over HTTP instead.
+one GET per list page of 50. Every body it receives is judged by the wire layer as the sandbox judges it: a
+body the API's schema refuses fails the test. Integration tests use the sandbox over HTTP instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,25 @@ import pandas as pd
 from custsync.codec import from_api
 from custsync.errors import ConflictError, NotFoundError, RequestValidationError
 from custsync.model import ENTITIES
+from custsync.wire import request_violations
+
+PATHS = {
+    ("POST", "customers"): "/api/v2/customers",
+    ("PATCH", "customers"): "/api/v2/customers/1",
+    ("POST", "addresses"): "/api/v2/customers/1/addresses",
+    ("PATCH", "addresses"): "/api/v2/customers/1/addresses/2",
+    ("POST", "contacts"): "/api/v1/customers/1/contactPerson",
+    ("PATCH", "contacts"): "/api/v1/customers/1/contactPerson/2",
+}
+
+
+def judged(method: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The body, after the wire layer found nothing wrong with it; the API's ``type`` read as ``customerType``."""
+    violations = request_violations(method, PATHS[(method, entity)], body)
+    assert not violations, f"{method} {entity}: {[str(v) for v in violations]} in {body}"
+    if entity == "customers" and "type" in body:
+        body = {"customerType": body["type"], **{k: v for k, v in body.items() if k != "type"}}
+    return body
 
 
 class FakeRemote:
@@ -77,6 +97,7 @@ class FakeRemote:
     async def create(self, entity: str, body: dict[str, Any], *, parent_id: str | None = None, key: str = "") -> str:
         self.counter["POST"] += 1
         self.sent.append(("POST", entity, body))
+        body = judged("POST", entity, body)
         now = self._now()
         new_id = str(next(self._ids))
         record = {**copy.deepcopy(body), "id": new_id, "createdAt": now, "updatedAt": now}
@@ -98,6 +119,7 @@ class FakeRemote:
     async def update(self, entity: str, record_id: str, body: dict[str, Any], *, parent_id: str | None = None) -> None:
         self.counter["PATCH"] += 1
         self.sent.append(("PATCH", entity, body))
+        body = judged("PATCH", entity, body)
         store = self.customers if entity == "customers" else self.children[entity]
         if record_id not in store:
             raise NotFoundError("gone", status=404)

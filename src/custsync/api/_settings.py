@@ -16,6 +16,8 @@ from custsync.errors import ConfigError
 
 ENV_URL = "CUSTSYNC_API_URL"
 ENV_TOKEN = "CUSTSYNC_API_TOKEN"
+ENV_FULL_CREATE_BODY = "CUSTSYNC_FULL_CREATE_BODY"
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 PRODUCTION_REQUESTS_PER_MINUTE = 100
 """The documented limit of the production API (the vendor warns it may change)."""
@@ -76,6 +78,10 @@ class ApiSettings:
     retry_backoff_max: float = 30.0
     allow_insecure_http: bool = False
     verify_tls: bool = True
+    full_create_body: bool = False
+    """The target takes a customer's whole body in the create (one call). Off by default: the public spec's
+    create body lacks financial, shipping, bank account, groups and document delivery, so they follow in a
+    PATCH of the new customer (``CUSTSYNC_FULL_CREATE_BODY=1`` turns it on)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.token, str):
@@ -104,6 +110,8 @@ class ApiSettings:
             raise ConfigError(f"no API URL: {ENV_URL} is not set", hint=f"export {ENV_URL}=https://…")
         if not token:
             raise ConfigError(f"no API token: {ENV_TOKEN} is not set", hint=f"export {ENV_TOKEN}=<personal token>")
+        if "full_create_body" not in overrides and env.get(ENV_FULL_CREATE_BODY, "").strip().lower() in _TRUE:
+            overrides["full_create_body"] = True
         return cls(url=str(url), token=token if isinstance(token, Secret) else Secret(str(token)), **overrides)  # type: ignore[arg-type]
 
     @property

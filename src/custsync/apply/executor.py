@@ -8,6 +8,11 @@ Resuming: operations the journal has as ``done`` are not sent again. A create le
 between sending and recording the answer) or ``failed`` (its outcome may be unknown) is looked up first
 (customer by number, address or contact by key under its customer) and sent only if it is not there.
 Patches and deletes are idempotent and are simply sent again.
+
+A create with a follow-up PATCH (``Create.then``: the members the API's create body cannot carry) is two
+journal entries: the create, and ``<op>:then`` for the PATCH of the record it made. A run killed between the
+two finds the create ``done`` (or ``sent``, and the record by its key) and sends only the PATCH: never a
+second record.
 """
 
 from __future__ import annotations
@@ -89,7 +94,13 @@ class Executor:
 
     async def run(self) -> ApplyReport:
         ops = self.operations()
-        self.journal.plan([(op_id, entity, KINDS[type(op)], op.key) for op_id, entity, op in ops])
+        journaled = [(op_id, entity, KINDS[type(op)], op.key) for op_id, entity, op in ops]
+        journaled += [
+            (follow_up_id(op_id), entity, "update", op.key)
+            for op_id, entity, op in ops
+            if isinstance(op, Create) and op.then
+        ]
+        self.journal.plan(journaled)
         by_phase: dict[int, list[tuple[str, str, Op]]] = {}
         for item in ops:
             by_phase.setdefault(_phase(item[1], item[2]), []).append(item)
@@ -112,6 +123,7 @@ class Executor:
     async def _execute(self, op_id: str, entity: str, op: Op) -> None:
         previous = self.known.get(op_id)
         if previous is not None and previous.status == DONE:
+            await self._follow_up(op_id, entity, op, previous.result_id)
             self._done(op_id, entity, op, previous.result_id, resumed=True)
             return
         parent_id = self._parent_id(entity, op)
@@ -120,12 +132,36 @@ class Executor:
             found = await find_created(self.remote, entity, op, parent_id, contact_key=self.plan.meta.contact_key)
             if found is not None:
                 self.journal.mark(op_id, DONE, result_id=found)
+                await self._follow_up(op_id, entity, op, found)
                 self._done(op_id, entity, op, found)
                 return
         self.journal.mark(op_id, SENT)
         result_id = await self._send(entity, op, parent_id)
         self.journal.mark(op_id, DONE, result_id=result_id)
+        await self._follow_up(op_id, entity, op, result_id)
         self._done(op_id, entity, op, result_id)
+
+    async def _follow_up(self, op_id: str, entity: str, op: Op, record_id: str | None) -> None:
+        """The follow-up PATCH of a create, unless the journal has it done. If it fails, the record exists (its
+        id is journaled) and the failure names the create: a rerun sends only the PATCH."""
+        if not isinstance(op, Create) or not op.then or record_id is None:
+            return
+        then_id = follow_up_id(op_id)
+        previous = self.known.get(then_id)
+        if previous is not None and previous.status == DONE:
+            return
+        self.journal.mark(then_id, SENT)
+        sub = None if entity == "customers" else self._parent_id(entity, op)
+        try:
+            await self.remote.update(entity, record_id, op.then, parent_id=sub)
+        except CustsyncError as exc:
+            self.journal.mark(then_id, FAILED, error={"message": exc.message})
+            if entity == "customers":
+                self.customer_ids[op.customer_number] = record_id  # it exists: its addresses may still go
+            exc.message = f"created (id {record_id}), but its follow-up PATCH failed: {exc.message}"
+            exc.args = (exc.message,)
+            raise
+        self.journal.mark(then_id, DONE, result_id=record_id)
 
     async def _send(self, entity: str, op: Op, parent_id: str | None) -> str | None:
         sub = None if entity == "customers" else parent_id
@@ -172,6 +208,11 @@ class Executor:
         self.journal.mark(op_id, FAILED, error={"message": exc.message, "status": status, "problem": problem})
         self.report.failures.append(failure)
         self.report.failed_customers.add(op.customer_number)
+
+
+def follow_up_id(op_id: str) -> str:
+    """The journal id of a create's follow-up PATCH."""
+    return f"{op_id}:then"
 
 
 def _phase(entity: str, op: Op) -> int:

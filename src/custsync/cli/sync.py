@@ -270,6 +270,9 @@ def _json(
             counts.update(create=done["create"], update=done["update"], delete=done["delete"], failed=failed)
         else:
             counts["failed"] = 0
+        counts["write_calls"] = entity.write_calls
+        if entity.kept_empty:
+            counts["kept_empty"] = dict(entity.kept_empty)
         out[entity.entity] = counts
     out["calls"] = calls if calls is not None else dict(plan.calls)
     if report is not None:
@@ -306,6 +309,20 @@ def _print_plan(plan: Plan) -> None:
         counts = entity.counts()
         table.add_row(entity.entity, *(str(counts[c]) for c in ("create", "update", "delete", "unchanged", "skipped")))
     console.print(table)
+    for entity in plan.entities:
+        if entity.kept_empty:
+            listed = ", ".join(f"{column} {n}" for column, n in sorted(entity.kept_empty.items()))
+            console.print(
+                f"{entity.entity}: empty source cells left as the API has them (it takes no null there): {listed}",
+                highlight=False,
+                markup=False,
+            )
+    followups = sum(1 for c in plan.customers.creates if c.then)
+    if followups:
+        console.print(
+            f"{followups} new customer(s) take a create and a follow-up PATCH (members outside the create body)",
+            highlight=False,
+        )
     shown = 0
     for entity in plan.entities:
         for update in entity.updates:

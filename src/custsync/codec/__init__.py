@@ -5,5 +5,6 @@ writes them); ``to_api`` nests a row's changed fields back into the JSON body th
 """
 
 from custsync.codec._codec import from_api, to_api
+from custsync.codec._requests import customer_request, split_customer_create
 
-__all__ = ["from_api", "to_api"]
+__all__ = ["customer_request", "from_api", "split_customer_create", "to_api"]

@@ -25,11 +25,12 @@ class AddressSchema(CanonicalModel):
     customerNumber: Series[Text] = pa.Field(nullable=False, description="number of the owning customer")
     type: Series[Text] = pa.Field(isin=ADDRESS_TYPES, nullable=False)
     matchKey: Series[Text] = pa.Field(nullable=True, description="stable source key of a delivery address")
-    # primary address data
-    name: Series[Text] = pa.Field(nullable=True)
-    street: Series[Text] = pa.Field(nullable=True)
-    zip: Series[Text] = pa.Field(nullable=True)
-    city: Series[Text] = pa.Field(nullable=True)
+    # primary address data: required (the seed: "primary address data (required): name, street, zip, city,
+    # country"), so the API takes no null for them
+    name: Series[Text] = pa.Field(nullable=False)
+    street: Series[Text] = pa.Field(nullable=False)
+    zip: Series[Text] = pa.Field(nullable=False)
+    city: Series[Text] = pa.Field(nullable=False)
     country: Series[Text] = pa.Field(nullable=False, country=True, description="ISO 3166-1 alpha-2")
     # secondary address data
     addressSupplement: Series[Text] = pa.Field(nullable=True)

@@ -81,6 +81,11 @@ class CustomerSchema(CanonicalModel):
         """A company is known by its name."""
         return ~(df["customerType"].eq("company").fillna(False) & df["name"].isna())
 
+    @pa.dataframe_check(name="requires_lead_isLead:lead.status")
+    def _lead_status_needs_is_lead(cls, df: DataFrame) -> Series[bool]:
+        """The API takes a lead whole (``isLead`` may not be null): a status alone cannot be sent."""
+        return ~(df["lead.status"].notna() & df["lead.isLead"].isna())
+
     @pa.dataframe_check(name="required_for_person:firstname")
     def _person_has_firstname(cls, df: DataFrame) -> Series[bool]:
         """The API builds a person's name from firstname and lastname, so both must be there."""

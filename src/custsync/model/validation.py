@@ -62,6 +62,7 @@ _STATIC_MESSAGES = {
     "percent": "must lie between 0 and 100",
     "required_for_person": "a person needs both firstname and lastname",
     "required_for_company": "a company needs a name",
+    "requires_lead_isLead": "a lead status needs lead.isLead (the API takes a lead whole)",
     "date": "not an ISO date (YYYY-MM-DD)",
     "timestamp": "not an ISO 8601 timestamp",
     "boolean": "not a boolean (true/false, yes/no, 1/0)",

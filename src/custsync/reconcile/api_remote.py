@@ -30,6 +30,7 @@ class ApiRemote:
         self.api = api
         self.base_url = api.settings.url.rstrip("/")
         self.concurrency = api.settings.concurrency
+        self.full_create_body = api.settings.full_create_body
 
     async def list_customers(self, *, number_prefix: str | None = None) -> pd.DataFrame:
         filters = [Filter("number", "startsWith", number_prefix)] if number_prefix else None

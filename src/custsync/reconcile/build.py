@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from custsync.codec import to_api
+from custsync.codec import customer_request, split_customer_create, to_api
 from custsync.errors import PlanError
 from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, SOURCE_FILE, SOURCE_ROW, Entity
 from custsync.reconcile.desired import Desired, as_desired
@@ -30,6 +30,7 @@ from custsync.reconcile.keys import (
 )
 from custsync.reconcile.modes import DeletePolicy, Mode, Scope
 from custsync.reconcile.normalise import normalise_column, normalise_frame
+from custsync.reconcile.nulls import kept_masks
 from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, Update
 from custsync.reconcile.values import as_set, epoch_us, member, plain, records, to_list
 
@@ -61,6 +62,9 @@ class PlanOptions:
     full: bool = False
     contact_key: str = "name"
     """What identifies a contact person under its customer: ``name`` or ``email`` (``contact.email``)."""
+    full_create_body: bool = False
+    """The target takes a customer's whole body at create (one call); by default the members outside the
+    public spec's create body follow in a PATCH of the new customer."""
 
 
 def compared_columns(entity: Entity, provided: tuple[str, ...]) -> tuple[str, ...]:
@@ -178,14 +182,17 @@ def _plan_customers(
         desired_keys=customer_keys(frame),
         current_keys=customer_keys(api),
         ignore={"name": persons} if "name" in columns else None,
+        keep=kept_masks(CUSTOMERS, frame, columns),
     )
     plan.unchanged = diff.unchanged
+    plan.kept_empty = diff.kept
     sendable = tuple(provided["customers"])
     if options.mode.creates:
-        plan.creates = [
-            Create(key=row["number"], body=_customer_body(row), customer_number=row["number"], source=_where(src))
-            for row, src in _rows(CUSTOMERS, diff.create, sendable)
-        ]
+        for row, src in _rows(CUSTOMERS, diff.create, sendable):
+            body, then = split_customer_create(_customer_body(row), full_body=options.full_create_body)
+            plan.creates.append(
+                Create(key=row["number"], body=body, customer_number=row["number"], source=_where(src), then=then)
+            )
     else:
         plan.skipped += len(diff.create)
     if options.mode.updates:
@@ -249,8 +256,17 @@ def _plan_children(
         d_keys, c_keys = address_keys(want, have, memory)
     else:
         d_keys, c_keys = contact_keys(want, options.contact_key), contact_keys(have, options.contact_key)
-    diff = diff_entity(entity, want, have, columns=columns, desired_keys=d_keys, current_keys=c_keys)
+    diff = diff_entity(
+        entity,
+        want,
+        have,
+        columns=columns,
+        desired_keys=d_keys,
+        current_keys=c_keys,
+        keep=kept_masks(entity, want, columns),
+    )
     plan.unchanged += diff.unchanged
+    plan.kept_empty = diff.kept
     paired = _paired_match_keys(want, have, d_keys, c_keys) if entity is ADDRESSES else []
 
     sendable = tuple(c for c in entity.writable_columns if c in columns or c == "type")
@@ -367,11 +383,14 @@ def _updates(diff: EntityDiff, *, parent_ids: pd.Series | None) -> list[Update]:
     match_keys = to_list(diff.update_desired["matchKey"]) if "matchKey" in diff.update_desired else [None] * count
     sources = _sources(diff.update_desired)
     digests = record_digests(entity, diff.update_current, diff.columns) if has_parent else [None] * count
+    bodies = [to_api(entity, {c: v[1] for c, v in change.items()}, include_nulls=True) for change in changes]
+    if entity is CUSTOMERS:
+        bodies = _customer_patches(diff, changes, bodies)
     return [
         Update(
             key=keys[i],
             id=str(ids[i]),
-            body=to_api(entity, {c: v[1] for c, v in changes[i].items()}, include_nulls=True),
+            body=bodies[i],
             changes=changes[i],
             customer_number=numbers[i],
             customer_id=plain(parent_ids.get(numbers[i])) if has_parent and parent_ids is not None else None,
@@ -382,6 +401,25 @@ def _updates(diff: EntityDiff, *, parent_ids: pd.Series | None) -> list[Update]:
         )
         for i in range(count)
     ]
+
+
+def _customer_patches(
+    diff: EntityDiff, changes: list[dict[str, list[object]]], bodies: list[dict[str, object]]
+) -> list[dict[str, object]]:
+    """Customer PATCH bodies as requests name them; a changed lead member brings its sibling along (the API
+    takes ``lead`` whole: ``isLead`` and ``status``)."""
+    lead = [c for c in LEAD_COLUMNS if c in diff.update_desired.columns]
+    out = []
+    for i, (change, body) in enumerate(zip(changes, bodies, strict=True)):
+        if lead and any(c in change for c in LEAD_COLUMNS):
+            row = diff.update_desired.iloc[i]
+            body = dict(body)
+            body["lead"] = {c.split(".", 1)[1]: plain(row[c]) for c in lead}
+        out.append(customer_request(body))
+    return out
+
+
+LEAD_COLUMNS = ("lead.isLead", "lead.status")
 
 
 def _rows(entity: Entity, frame: pd.DataFrame, columns: tuple[str, ...]):

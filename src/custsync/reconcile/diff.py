@@ -8,7 +8,7 @@ column and nothing more, while ``" a@B.de"`` vs ``"a@b.de"`` still compares equa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,8 @@ class EntityDiff:
     missing: pd.DataFrame
     """Current rows without a desired counterpart (delete candidates)."""
     unchanged: int
+    kept: dict[str, int] = field(default_factory=dict)
+    """Per column, paired rows whose empty desired cell was left as the API has it (``keep`` of the diff)."""
 
 
 def diff_entity(
@@ -51,11 +53,14 @@ def diff_entity(
     desired_keys: pd.Series,
     current_keys: pd.Series,
     ignore: Mapping[str, pd.Series] | None = None,
+    keep: Mapping[str, pd.Series] | None = None,
 ) -> EntityDiff:
     """Pair ``desired`` and ``current`` rows by key and find what differs in ``columns``.
 
     ``ignore`` maps a column to a boolean Series aligned with ``desired``: where it is true, that column never
-    counts as changed (the API derives a person's ``name``, so it is not compared for persons).
+    counts as changed (the API derives a person's ``name``, so it is not compared for persons). ``keep`` is
+    the same, but counted in :attr:`EntityDiff.kept` where the values differed (empty cells the API takes no
+    null for, see :mod:`custsync.reconcile.nulls`).
     """
     _refuse_missing_keys(entity, desired, desired_keys)
     # object indexes: hash-table joins (an Arrow-string index converts values one by one in Python)
@@ -75,12 +80,19 @@ def diff_entity(
     d_common = d.iloc[np.flatnonzero(matched)][d_cols]
     c_common = c.iloc[paired][c_cols].set_axis(d_common.index)
     ignored = {col: mask.to_numpy(dtype=bool, na_value=False)[matched] for col, mask in (ignore or {}).items()}
+    kept_rows = {col: mask.to_numpy(dtype=bool, na_value=False)[matched] for col, mask in (keep or {}).items()}
+    kept: dict[str, int] = {}
 
     changed: dict[str, np.ndarray] = {}
     for column in columns:
         mask = _differs(entity, column, _column(entity, d_common, column), _column(entity, c_common, column))
         if column in ignored:
             mask &= ~ignored[column]
+        if column in kept_rows:
+            held = mask & kept_rows[column]
+            if held.any():
+                kept[column] = int(held.sum())
+            mask &= ~kept_rows[column]
         changed[column] = mask
     changed_frame = pd.DataFrame(changed, index=d_common.index, dtype=bool)
     row_changed = changed_frame.to_numpy().any(axis=1) if len(columns) else np.zeros(len(d_common), dtype=bool)
@@ -93,6 +105,7 @@ def diff_entity(
         changed=changed_frame[row_changed],
         missing=c[unpaired],
         unchanged=int((~row_changed).sum()),
+        kept=kept,
     )
 
 

@@ -35,6 +35,8 @@ class Create:
     pair_key: str | None = None
     """Addresses/contacts: the key the plan paired records by, with its ``#n`` occurrence — the stale-plan check
     refuses when a record with this key appeared in the API since."""
+    then: dict[str, Any] = field(default_factory=dict)
+    """A follow-up PATCH of the new record (the members its create body cannot carry); part of the create."""
 
 
 @dataclass
@@ -75,6 +77,9 @@ class EntityPlan:
     unchanged: int = 0
     skipped: int = 0
     """Differences the mode leaves alone (updates in ``insert`` mode, creates in ``update`` mode...)."""
+    kept_empty: dict[str, int] = field(default_factory=dict)
+    """Per column, records whose empty source cell left the API's value as it is: the API takes no null there
+    (see :mod:`custsync.reconcile.nulls`)."""
 
     def counts(self) -> dict[str, int]:
         return {
@@ -88,6 +93,11 @@ class EntityPlan:
     @property
     def operations(self) -> int:
         return len(self.creates) + len(self.updates) + len(self.deletes)
+
+    @property
+    def write_calls(self) -> int:
+        """Write calls the operations take: a create with a follow-up PATCH takes two."""
+        return self.operations + sum(1 for c in self.creates if c.then)
 
 
 SYNCED_COLUMNS = ("number", "id", "addresses_hash", "contacts_hash", "updated_at")
@@ -211,6 +221,8 @@ def _digested(op: Create | Update | Delete) -> dict[str, Any]:
     for name in _LATER_FIELDS:
         if data.get(name, "") is None:
             del data[name]
+    if isinstance(op, Create) and not op.then:
+        del data["then"]  # plans without follow-ups keep the digest they had before follow-ups existed
     return data
 
 
@@ -222,4 +234,5 @@ def _entity_from_dict(data: dict[str, Any]) -> EntityPlan:
         deletes=[Delete(**d) for d in data.get("deletes", [])],
         unchanged=int(data.get("unchanged", 0)),
         skipped=int(data.get("skipped", 0)),
+        kept_empty={str(k): int(v) for k, v in data.get("kept_empty", {}).items()},
     )

@@ -17,6 +17,7 @@ source's rows for that customer change.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
@@ -51,6 +52,8 @@ async def plan_sync(
     options = options or PlanOptions()
     wanted = as_desired(desired_state)
     desired = wanted.frames
+    if getattr(remote, "full_create_body", False) and not options.full_create_body:
+        options = dataclasses.replace(options, full_create_body=True)  # a property of the target: ask it
     check_mirror_options(options.mode, options.scope)
     refuse_empty_mirror(desired, options)  # before any API call
     if refuse_over_limit:  # a mirror of a source with rejected rows is refused before any API call too

@@ -13,7 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from custsync.errors import CustsyncError
-from custsync.wire._validate import NO_BODY, OPERATIONS, Operation, Violation, find_operation, request_violations
+from custsync.wire._schemas import create_body_members, non_nullable_members
+from custsync.wire._validate import (
+    NO_BODY,
+    OPERATIONS,
+    Operation,
+    Violation,
+    body_schema,
+    find_operation,
+    request_violations,
+)
 
 
 class WireError(CustsyncError):
@@ -56,8 +65,11 @@ __all__ = [
     "Operation",
     "Violation",
     "WireError",
+    "body_schema",
     "check_request",
+    "create_body_members",
     "find_operation",
+    "non_nullable_members",
     "request_violations",
     "violation_tree",
 ]

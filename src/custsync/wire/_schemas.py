@@ -83,3 +83,54 @@ def from_openapi(schema: Any) -> Any:
 def _load(name: str) -> dict[str, Any]:
     text = resources.files("custsync.wire").joinpath(name).read_text(encoding="utf-8")
     return json.loads(text)
+
+
+def create_body_members() -> dict[str, Any]:
+    """The members of the customer create body as a tree: name -> members of a nested object ({} for a value)."""
+    return _members(customer_create_schema())
+
+
+def _members(schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: _members(sub) if sub.get("type") in ("object", ["object", "null"]) else {}
+        for name, sub in schema.get("properties", {}).items()
+    }
+
+
+def non_nullable_members(schema: dict[str, Any], prefix: str = "") -> frozenset[str]:
+    """Dotted paths of the scalar members a body schema does not let be ``null`` (arrays and objects left out:
+    an empty list or a nested body clears those)."""
+    out: set[str] = set()
+    for name, sub in schema.get("properties", {}).items():
+        kinds = sub.get("type")
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+        if "object" in kinds:
+            out |= non_nullable_members(sub, f"{prefix}{name}.")
+        elif "array" not in kinds and "null" not in kinds and None not in sub.get("enum", ()):
+            out.add(f"{prefix}{name}")
+    return frozenset(out)
+
+
+def to_openapi(schema: Any) -> Any:
+    """A repo schema (JSON Schema draft 7) as an OpenAPI 3.0 schema object, for the sandbox's /openapi.json:
+    a ``null`` type or enum member becomes ``nullable: true``; ``$schema``/``$id`` are dropped."""
+    if isinstance(schema, list):
+        return [to_openapi(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: to_openapi(value) for key, value in schema.items() if key not in ("$schema", "$id")}
+    for keyword in ("properties", "patternProperties"):
+        if keyword in schema:
+            out[keyword] = {name: to_openapi(value) for name, value in schema[keyword].items()}
+    kinds = out.get("type")
+    if isinstance(kinds, list) and "null" in kinds:
+        rest = [k for k in kinds if k != "null"]
+        out["type"] = rest[0] if len(rest) == 1 else rest
+        out["nullable"] = True
+    if "enum" in out and None in out["enum"]:
+        out["enum"] = [v for v in out["enum"] if v is not None]
+        out["nullable"] = True
+        out.setdefault("type", "string")
+    elif "enum" in out and "type" not in out:
+        out["type"] = "string"
+    return out
