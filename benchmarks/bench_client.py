@@ -48,7 +48,7 @@ class Result:
 
 async def _burst(settings: ApiSettings, requests: int, limit: int, label: str) -> Result:
     async with AsyncCustomerApi(settings) as api:
-        await api.customers.create({"number": "B1", "customerType": "company", "name": "Bench"})
+        await api.customers.create({"number": "B1", "type": "company", "name": "Bench"})
         customer_id = (await api.customers.all())[0]["id"]
         before = api.stats.total
         started = time.perf_counter()

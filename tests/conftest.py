@@ -23,26 +23,43 @@ REPO_ROOT = _ROOT
 # -- the sandbox fixtures: a real customer API server on 127.0.0.1 ------------------------------------------------
 
 
+def assert_client_sent_what_the_spec_accepts(server, request: pytest.FixtureRequest) -> None:
+    """Fail the test when custsync's client sent a body the wire layer refuses (the sandbox answered 400 too,
+    but a test expecting failures could otherwise let it pass). Tests that send invalid bodies on purpose say
+    so with ``@pytest.mark.invalid_bodies``."""
+    if server.client_violations and request.node.get_closest_marker("invalid_bodies") is None:
+        pytest.fail(
+            "custsync sent request bodies the API's schema refuses:\n" + "\n".join(server.client_violations[:10]),
+            pytrace=False,
+        )
+
+
 @pytest.fixture
-def sandbox(tmp_path: Path):
-    """A fresh, empty sandbox server (file database in tmp_path) with ``.url``, ``.token``, ``.db_path``."""
+def sandbox(tmp_path: Path, request: pytest.FixtureRequest):
+    """A fresh, empty sandbox server (file database in tmp_path) with ``.url``, ``.token``, ``.db_path``.
+
+    Every body custsync's client sends it is judged by the public spec (custsync.wire); a violation fails the test.
+    """
     from custsync.sandbox.testing import run_sandbox
 
     with run_sandbox(tmp_path / "sandbox.db") as server:
         yield server
+    assert_client_sent_what_the_spec_accepts(server, request)
 
 
 @pytest.fixture
-def sandbox_factory(tmp_path: Path):
+def sandbox_factory(tmp_path: Path, request: pytest.FixtureRequest):
     """Start sandboxes with knobs: ``sandbox_factory(rate_limit_per_min=100, fail_rate=0.2, seed=1, ...)``.
 
     Accepts every :class:`custsync.sandbox.Knobs` field plus ``seed_customers``, ``db_path`` and ``token``.
-    All servers started by one test stop when it ends.
+    All servers started by one test stop when it ends; as with ``sandbox``, a body of custsync's client that
+    the API's schema refuses fails the test.
     """
     from contextlib import ExitStack
 
     from custsync.sandbox.testing import run_sandbox
 
+    servers = []
     with ExitStack() as stack:
         started = 0
 
@@ -50,6 +67,10 @@ def sandbox_factory(tmp_path: Path):
             nonlocal started
             started += 1
             path = db_path or tmp_path / f"sandbox-{started}.db"
-            return stack.enter_context(run_sandbox(path, token, **knobs))
+            server = stack.enter_context(run_sandbox(path, token, **knobs))
+            servers.append(server)
+            return server
 
         yield start
+    for server in servers:
+        assert_client_sent_what_the_spec_accepts(server, request)

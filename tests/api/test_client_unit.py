@@ -78,7 +78,7 @@ def test_sub_resources_follow_the_customers_links() -> None:
     fake = FakeApi()
 
     async def body(api: AsyncCustomerApi) -> tuple[str, str]:
-        cid = await api.customers.create({"number": "10001", "customerType": "company", "name": "ACME"})
+        cid = await api.customers.create({"number": "10001", "type": "company", "name": "ACME"})
         customer = await api.customers.get(cid)
         aid = await api.addresses(customer).create({"type": "masterdata", "name": "ACME", "country": "DE"})
         seed_style = {"id": cid, "links": {"address": customer["links"]["addresses"]}}
@@ -128,7 +128,7 @@ def test_crud_round_trip_and_delete() -> None:
     fake = FakeApi()
 
     async def body(api: AsyncCustomerApi) -> dict[str, Any]:
-        cid = await api.customers.create({"number": "7", "customerType": "company", "name": "X"})
+        cid = await api.customers.create({"number": "7", "type": "company", "name": "X"})
         found = await api.customers.find_by_number("7")
         assert found is not None and found["id"] == cid
         await api.customers.delete(found)  # by its links.self
@@ -145,7 +145,7 @@ def test_crud_round_trip_and_delete() -> None:
     ("call", "error", "status"),
     [
         (lambda api: api.customers.get("999", key="C999"), NotFoundError, 404),
-        (lambda api: api.customers.create({"number": "C1", "customerType": "company"}), RequestValidationError, 400),
+        (lambda api: api.customers.create({"number": "C1", "type": "company"}), RequestValidationError, 400),
     ],
 )
 def test_answers_map_to_the_error_tree_with_method_path_and_key(call: Any, error: type, status: int) -> None:
@@ -165,7 +165,7 @@ def test_conflict_and_auth_errors() -> None:
     fake = FakeApi()
     fake.seed_customers(1)
     with pytest.raises(ConflictError, match="exists"):
-        run(fake, lambda api: api.customers.create({"number": "C0000", "customerType": "company", "name": "X"}))
+        run(fake, lambda api: api.customers.create({"number": "C0000", "type": "company", "name": "X"}))
     with pytest.raises(AuthError) as info:
         run(fake, lambda api: api.customers.all(), token="wrong")
     assert "CUSTSYNC_API_TOKEN" in (info.value.hint or "")
@@ -228,7 +228,7 @@ def test_limiter_spaces_requests_to_the_configured_rate() -> None:
 def test_customer_create_committed_then_500_is_found_by_number_not_sent_again() -> None:
     fake = FakeApi()
     fake.fail(Fault("commit_then_500", "POST"))
-    cid, api = run(fake, lambda api: api.customers.create({"number": "N1", "customerType": "company", "name": "X"}))
+    cid, api = run(fake, lambda api: api.customers.create({"number": "N1", "type": "company", "name": "X"}))
     assert [c["id"] for c in fake.all("customers")] == [cid]
     assert api.stats.recovered_creates == 1
     assert api.stats.as_dict()["POST"] == 1
@@ -237,7 +237,7 @@ def test_customer_create_committed_then_500_is_found_by_number_not_sent_again() 
 def test_customer_create_that_failed_before_commit_is_sent_again_after_checking() -> None:
     fake = FakeApi()
     fake.fail(Fault("500", "POST"), Fault("429", "POST", headers={"Retry-After": "0"}))
-    cid, api = run(fake, lambda api: api.customers.create({"number": "N1", "customerType": "company", "name": "X"}))
+    cid, api = run(fake, lambda api: api.customers.create({"number": "N1", "type": "company", "name": "X"}))
     assert [c["id"] for c in fake.all("customers")] == [cid]
     stats = api.stats.as_dict()
     assert (stats["POST"], stats["GET"], stats["recovered_creates"]) == (3, 2, 0)
@@ -246,7 +246,7 @@ def test_customer_create_that_failed_before_commit_is_sent_again_after_checking(
 def test_not_sent_post_is_retried_without_a_lookup() -> None:
     fake = FakeApi()
     fake.fail(Fault("connect_error", "POST"))
-    _, api = run(fake, lambda api: api.customers.create({"number": "N1", "customerType": "company", "name": "X"}))
+    _, api = run(fake, lambda api: api.customers.create({"number": "N1", "type": "company", "name": "X"}))
     assert len(fake.all("customers")) == 1
     assert api.stats.as_dict()["GET"] == 0
 
@@ -256,7 +256,7 @@ def test_conflict_after_an_uncertain_post_resolves_to_the_existing_record() -> N
     fake.seed_customers(1)
     # the first POST commits and fails; the lookup happens to miss (a racing reader); the re-POST gets 409
     fake.fail(Fault("commit_then_500", "POST"))
-    body = {"number": "N1", "customerType": "company", "name": "X"}
+    body = {"number": "N1", "type": "company", "name": "X"}
 
     async def scenario(api: AsyncCustomerApi) -> str:
         real = api.customers.find_by_number
@@ -277,7 +277,7 @@ def test_customer_without_number_is_not_blindly_retried() -> None:
     fake = FakeApi()
     fake.fail(Fault("commit_then_500", "POST"))
     with pytest.raises(ServerError) as info:
-        run(fake, lambda api: api.customers.create({"customerType": "company", "name": "X"}))
+        run(fake, lambda api: api.customers.create({"type": "company", "name": "X"}))
     assert "may or may not have taken effect" in str(info.value)
     assert "no number" in str(info.value)
     assert len(fake.all("customers")) == 1
@@ -318,7 +318,7 @@ def test_sync_facade_lists_creates_and_counts() -> None:
     with CustomerApi(settings(), transport=fake.transport()) as api:
         assert len(api.customers.list([Filter("customerType", "equals", "company")])) == 60
         assert [len(p.items) for p in api.customers.pages()] == [50, 10]
-        cid = api.customers.create({"number": "N", "customerType": "company", "name": "X"})
+        cid = api.customers.create({"number": "N", "type": "company", "name": "X"})
         assert api.customers.get(cid)["number"] == "N"
         assert api.addresses(cid).create({"type": "masterdata", "name": "X", "country": "DE"})
         assert api.stats.as_dict()["total"] == 7
@@ -340,7 +340,7 @@ def test_delete_that_took_effect_before_failing_is_done_not_404() -> None:
 def test_create_out_of_retries_still_finds_a_record_the_last_attempt_made() -> None:
     fake = FakeApi()
     fake.fail(Fault("500", "POST"), Fault("commit_then_500", "POST"))
-    body = {"number": "N1", "customerType": "company", "name": "X"}
+    body = {"number": "N1", "type": "company", "name": "X"}
     cid, api = run(fake, lambda api: api.customers.create(body), max_retries=1)
     assert [c["id"] for c in fake.all("customers")] == [cid]
     assert api.stats.recovered_creates == 1

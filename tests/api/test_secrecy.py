@@ -20,9 +20,9 @@ def _everything_that_goes_wrong(api: AsyncCustomerApi, fake: FakeApi) -> list[Ba
     async def main() -> None:
         calls = [
             ((), api.customers.get("404")),
-            ((), api.customers.create({"number": "1", "customerType": "company"})),  # 400
+            ((), api.customers.create({"number": "1", "type": "company"})),  # 400
             ([Fault("500", "GET")] * 3, api.customers.all()),  # 500s until the retries run out
-            ([Fault("commit_then_drop", "POST")], api.customers.create({"customerType": "company", "name": "X"})),
+            ([Fault("commit_then_drop", "POST")], api.customers.create({"type": "company", "name": "X"})),
             ((), api.addresses("404").all()),
         ]
         for faults, call in calls:

@@ -104,7 +104,7 @@ def test_filter_option_and_errors(sandbox, tmp_path):
 
     with CustomerApi(ApiSettings(url=sandbox.url, token=sandbox.token, requests_per_minute=1_000_000)) as api:
         for n in range(3):
-            api.customers.create({"number": f"F{n}", "customerType": "company", "name": f"Firma {n}"})
+            api.customers.create({"number": f"F{n}", "type": "company", "name": f"Firma {n}"})
     summary = _export(sandbox, tmp_path / "out", "--filter", "number", "in", "F0,F2")
     assert summary["rows"]["customers"] == 2
 

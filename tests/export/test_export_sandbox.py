@@ -93,8 +93,8 @@ def _change_world(api: CustomerApi) -> dict[str, list[str]]:
         api.customers.delete(cid)
     new = []
     for n in range(3):
-        cid = api.customers.create({"number": f"N-{n}", "customerType": "company", "name": f"=New {n}"})
-        api.addresses(cid).create({"type": "masterdata", "name": f"New {n}", "country": "DE", "city": "Köln"})
+        cid = api.customers.create({"number": f"N-{n}", "type": "company", "name": f"=New {n}"})
+        api.addresses(cid).create({"type": "masterdata", "name": f"New {n}", "street": "Ring 1", "zip": "50667", "country": "DE", "city": "Köln"})
         api.contacts(cid).create({"name": f"Kontakt {n}"})
         new.append(cid)
     return {"changed": [*ids[:9], touched], "deleted": ids[10:12], "new": new}
@@ -146,7 +146,7 @@ def test_incremental_without_changes_fetches_only_the_listings(sandbox_factory, 
 
 def test_incremental_without_previous_snapshot_is_a_full_export(sandbox, tmp_path):
     with _api(sandbox) as api:
-        api.customers.create({"number": "1", "customerType": "company", "name": "ACME"})
+        api.customers.create({"number": "1", "type": "company", "name": "ACME"})
         result = export_snapshot(api, ExportOptions(out=tmp_path, incremental=True))
     assert result.mode == "full"
     assert result.note and "full export" in result.note
@@ -169,7 +169,7 @@ def test_filtered_export_reports_progress_and_refuses_a_filter_mismatch(sandbox,
     progress = _Recorder()
     with _api(sandbox) as api:
         for n in range(4):
-            api.customers.create({"number": f"K{n}", "customerType": "company", "name": f"Firma {n}"})
+            api.customers.create({"number": f"K{n}", "type": "company", "name": f"Firma {n}"})
         options = ExportOptions(out=tmp_path, filters=(Filter("number", "in", ["K1", "K3"]),))
         result = export_snapshot(api, options, progress)
         assert read_snapshot(result.path).frames["customers"]["number"].tolist() == ["K1", "K3"]

@@ -10,7 +10,11 @@ from typing import Any
 import httpx
 import jsonschema
 
+from custsync.codec import split_customer_create
 from custsync.sandbox.openapi import openapi_document, spec_subset
+
+PRIMARY = {"name": "Muster GmbH", "street": "Hauptstr. 1", "zip": "10115", "city": "Berlin"}
+"""An address's primary data besides its country (required, per the seed)."""
 
 EXTRA_CONTACT_FIELDS = {
     "createdAt": {"type": "string", "format": "date-time"},
@@ -34,6 +38,17 @@ def _tls() -> ssl.SSLContext:
 def client(server: Any, **kwargs: Any) -> httpx.Client:
     headers = {"Authorization": f"Bearer {server.token}"}
     return httpx.Client(base_url=server.url, headers=headers, verify=_tls(), **kwargs)
+
+
+def create_customer(http: httpx.Client, body: dict[str, Any]) -> httpx.Response:
+    """Create as custsync does: the create body's members in the POST, the rest in a PATCH of the new customer
+    (the sandbox refuses members outside the spec's create body). Returns the POST's response."""
+    post, then = split_customer_create(body)
+    response = http.post("/api/v2/customers", json=post)
+    if response.status_code == 201 and then:
+        patched = http.patch(response.headers["Location"], json=then)
+        assert patched.status_code == 204, patched.text
+    return response
 
 
 def to_json_schema(schema: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .helpers import assert_valid, client, served_response_validator, spec_response_validator
+from .helpers import PRIMARY, assert_valid, client, served_response_validator, spec_response_validator
 
 pytestmark = pytest.mark.integration
 
@@ -47,10 +47,14 @@ def test_address_crud(sandbox, prefix) -> None:
         assert shown["customer"] == {"id": cid}
         assert shown["addressSupplement"] is None and shown["defaultDeliveryAddress"] is None
         assert shown["links"] == {"self": location, "customer": f"{sandbox.url}/api/v2/customers/{cid}"}
-        patched = http.patch(f"{prefix}/{cid}/addresses/{aid}", json={"city": "Potsdam", "zip": None})
+        patched = http.patch(f"{prefix}/{cid}/addresses/{aid}", json={"city": "Potsdam", "department": None})
         assert patched.status_code == 204
         shown = http.get(location).json()["data"]
-        assert (shown["city"], shown["zip"], shown["street"]) == ("Potsdam", None, "Hauptstr. 1")
+        assert (shown["city"], shown["zip"], shown["street"]) == ("Potsdam", "10115", "Hauptstr. 1")
+        refused = http.patch(f"{prefix}/{cid}/addresses/{aid}", json={"zip": None})
+        assert refused.status_code == 400 and refused.json()["violations"] == {
+            "zip": ["This value should not be null."]
+        }
         listed = http.get(f"{prefix}/{cid}/addresses")
         assert_valid(served_response_validator("/api/v2/customers/{customerId}/addresses", "get", "200"), listed.json())
         assert [a["id"] for a in listed.json()["data"]] == [aid]
@@ -68,12 +72,12 @@ def test_one_masterdata_and_one_billing_address_but_many_delivery_addresses(sand
         assert second.status_code == 409
         assert second.json()["type"] == "https://api.xentral.biz/problems/conflict"
         assert_valid(spec_response_validator("/api/v2/customers", "post", "400"), second.json())
-        assert http.post(base, json={"type": "billingaddress", "country": "AT"}).status_code == 201
-        assert http.post(base, json={"type": "billingaddress", "country": "AT"}).status_code == 409
+        billing = {"type": "billingaddress", **PRIMARY, "country": "AT"}
+        assert http.post(base, json=billing).status_code == 201
+        assert http.post(base, json=billing).status_code == 409
         for street in ("A", "B", "C"):
-            assert (
-                http.post(base, json={"type": "deliveryaddress", "country": "DE", "street": street}).status_code == 201
-            )
+            delivery = {"type": "deliveryaddress", **PRIMARY, "country": "DE", "street": street}
+            assert http.post(base, json=delivery).status_code == 201
         delivery = http.get(
             base, params={"filter[0][key]": "type", "filter[0][op]": "equals", "filter[0][value]": "deliveryaddress"}
         ).json()
@@ -89,20 +93,22 @@ def test_one_masterdata_and_one_billing_address_but_many_delivery_addresses(sand
 @pytest.mark.parametrize(
     ("body", "violations"),
     [
-        ({"country": "DE"}, {"type": ["This value should not be blank."]}),
-        ({"type": "masterdata"}, {"country": ["This value should not be blank."]}),
+        ({**PRIMARY, "country": "DE"}, {"type": ["This field is missing."]}),
+        ({**PRIMARY, "type": "masterdata"}, {"country": ["This field is missing."]}),
         (
-            {"type": "shipping", "country": "DE"},
+            {"type": "masterdata", "country": "DE"},
+            {k: ["This field is missing."] for k in ("city", "name", "street", "zip")},
+        ),
+        (
+            {**PRIMARY, "type": "shipping", "country": "DE"},
             {"type": ["The value you selected is not a valid choice (masterdata, billingaddress, deliveryaddress)."]},
         ),
+        ({**MASTER, "country": "Germany"}, {"country": ["This value is not valid."]}),
         (
-            {"type": "masterdata", "country": "Germany"},
+            {**MASTER, "country": "XX"},
             {"country": ["This value is not a valid ISO 3166-1 alpha-2 country code."]},
         ),
-        (
-            {"type": "masterdata", "country": "XX"},
-            {"country": ["This value is not a valid ISO 3166-1 alpha-2 country code."]},
-        ),
+        ({**MASTER, "street": ""}, {"street": ["This value should not be blank."]}),
         (
             {**MASTER, "defaultDeliveryAddress": "yes"},
             {"defaultDeliveryAddress": ["This value should be of type boolean."]},

@@ -99,7 +99,7 @@ def test_minimal_contact_lists_with_null_type(sandbox) -> None:
 @pytest.mark.parametrize(
     ("body", "violations"),
     [
-        ({}, {"name": ["This value should not be blank."]}),
+        ({}, {"name": ["This field is missing."]}),
         ({"name": "  "}, {"name": ["This value should not be blank."]}),
         (
             {"name": "A", "type": "dr"},

@@ -10,7 +10,7 @@ import pytest
 from custsync.sandbox import query
 from custsync.sandbox.testing import SandboxServer, run_sandbox
 
-from .helpers import assert_valid, client, spec_response_validator
+from .helpers import PRIMARY, assert_valid, client, create_customer, spec_response_validator
 
 pytestmark = pytest.mark.integration
 
@@ -60,12 +60,13 @@ def server() -> Iterator[SandboxServer]:
     with run_sandbox() as running, client(running) as http:
         for spec in CUSTOMERS:
             body = {k: v for k, v in spec.items() if k != "master"}
-            cid = http.post("/api/v2/customers", json=body).headers["Location"].rsplit("/", 1)[-1]
+            cid = create_customer(http, body).headers["Location"].rsplit("/", 1)[-1]
             if spec["master"]:
-                http.post(f"/api/v2/customers/{cid}/addresses", json={"type": "masterdata", **spec["master"]})
+                master = {"type": "masterdata", **PRIMARY, **spec["master"]}
+                assert http.post(f"/api/v2/customers/{cid}/addresses", json=master).status_code == 201
                 http.post(
                     f"/api/v2/customers/{cid}/addresses",
-                    json={"type": "deliveryaddress", "country": "FR", "city": "Paris"},
+                    json={"type": "deliveryaddress", **PRIMARY, "country": "FR", "city": "Paris"},
                 )
             for name, kind in (("Erika Muster", "mrs"), ("Hans Meier", "mr")):
                 http.post(

@@ -11,7 +11,7 @@ import pytest
 from custsync.sandbox.storage import Store
 from custsync.sandbox.testing import run_sandbox
 
-from .helpers import client
+from .helpers import PRIMARY, client
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
     db = tmp_path / "rehearsal.db"
     with run_sandbox(db, token="first") as server, client(server) as http:
         location = http.post("/api/v2/customers", json={"type": "company", "name": "Bleibt AG"}).headers["Location"]
-        http.post(f"{location}/addresses", json={"type": "masterdata", "country": "DE", "city": "Köln"})
+        http.post(f"{location}/addresses", json={"type": "masterdata", **PRIMARY, "country": "DE", "city": "Köln"})
         gone = http.post("/api/v2/customers", json={"type": "company", "name": "Weg"}).headers["Location"]
         assert http.delete(gone).status_code == 204
         before = http.get(location).json()["data"]
@@ -82,7 +82,7 @@ def test_parallel_duplicates_and_masterdata_races_yield_exactly_one_winner(sandb
     responses = _parallel(sandbox, [("/api/v2/customers", {"type": "company", "name": "D", "number": "SAME"})] * 12)
     assert sorted(r.status_code for r in responses) == [201] + [409] * 11
     cid = next(r for r in responses if r.status_code == 201).headers["Location"].rsplit("/", 1)[-1]
-    master = (f"/api/v2/customers/{cid}/addresses", {"type": "masterdata", "country": "DE"})
+    master = (f"/api/v2/customers/{cid}/addresses", {"type": "masterdata", **PRIMARY, "country": "DE"})
     responses = _parallel(sandbox, [master] * 12)
     assert sorted(r.status_code for r in responses) == [201] + [409] * 11
 

@@ -21,7 +21,7 @@ def where(violations) -> set[tuple]:
 def test_a_create_with_customer_type_only_fails() -> None:
     found = request_violations("POST", "/api/v2/customers", {"customerType": "company", "name": "ACME"})
     assert where(found) == {("customerType",), ("type",)}
-    with pytest.raises(WireError, match="customerType: This member was not expected"):
+    with pytest.raises(WireError, match="customerType: This field was not expected"):
         check_request("POST", "/api/v2/customers", {"customerType": "company", "name": "ACME"})
 
 

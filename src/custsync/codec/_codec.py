@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from custsync.codec._shapes import REFERENCE_COLUMNS, normalise_shapes, reference_value
 from custsync.model import READ_ONLY_COLUMNS, SOURCE_COLUMNS, Entity
 
 LIST_COLUMNS = frozenset({"groups"})
@@ -26,8 +27,10 @@ def from_api(
 
     ``customer_number`` fills ``customerNumber`` for sub-resources fetched under one customer; a resource may
     also carry it under the private key ``_customerNumber`` (the fetcher sets it when it lists many customers).
+    Shapes the spec leaves open (groups as objects, references as ``{id}``, country names) are normalised here
+    (:mod:`custsync.codec._shapes`).
     """
-    records = [_flatten(r) for r in resources]
+    records = [normalise_shapes(_flatten(r)) for r in resources]
     if not records:
         return entity.empty()
     frame = pd.DataFrame.from_records(records)
@@ -70,7 +73,9 @@ def _flatten(resource: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
             out["customerNumber"] = value
             continue
         path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if path in REFERENCE_COLUMNS and isinstance(value, Mapping):
+            out[path] = reference_value(value)
+        elif isinstance(value, Mapping):
             out.update(_flatten(value, f"{path}."))
         else:
             out[path] = value

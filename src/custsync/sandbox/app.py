@@ -23,7 +23,9 @@ from custsync.sandbox.faults import ASGIApp, FaultLayer, Knobs, Receive, Scope, 
 from custsync.sandbox.openapi import openapi_document
 from custsync.sandbox.problems import ProblemError, conflict, http_problem, not_found, problem_response
 from custsync.sandbox.problems import validation_failed as _invalid
+from custsync.sandbox.shapes import shaped
 from custsync.sandbox.storage import Conflict, Row, Store
+from custsync.wire import request_violations, violation_tree
 
 PUBLIC_PATHS = frozenset({"/openapi.json"})
 _MAX_ID = 2**63 - 1
@@ -112,9 +114,21 @@ CONTACTS = SubResource(
 )
 
 
-def create_app(store: Store, token: str, knobs: Knobs | None = None) -> ASGIApp:
-    """The full sandbox application (knobs and auth around the API routes)."""
-    api = _Api(store)
+CLIENT_AGENT = "custsync/"
+"""User-Agent prefix of custsync's own client: its wire violations are also written to ``client_violations``."""
+
+
+def create_app(
+    store: Store, token: str, knobs: Knobs | None = None, *, client_violations: list[str] | None = None
+) -> ASGIApp:
+    """The full sandbox application (knobs and auth around the API routes).
+
+    Every request body is judged by the wire layer (:mod:`custsync.wire`) before anything else: what the public
+    spec (or the repo's schema) refuses is a 400 here too. Violations in requests of custsync's own client are
+    also appended to ``client_violations`` when given (the test fixtures fail a test that sent one).
+    """
+    knobs = knobs or Knobs()
+    api = _Api(store, client_violations, knobs)
     routes = [
         Route("/openapi.json", api.openapi, methods=["GET"]),
         Route("/api/v2/customers", api.list_customers, methods=["GET"]),
@@ -143,13 +157,33 @@ def create_app(store: Store, token: str, knobs: Knobs | None = None) -> ASGIApp:
         exception_handlers={ProblemError: _problem, HTTPException: _http_error, Exception: _server_error},
     )
     app.state.store = store
-    return FaultLayer(AuthLayer(NegotiationLayer(app), token), knobs or Knobs())
+    return FaultLayer(AuthLayer(NegotiationLayer(app), token), knobs)
 
 
 class _Api:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, client_violations: list[str] | None = None, knobs: Knobs | None = None) -> None:
         self.store = store
         self._openapi: dict[str, Any] | None = None
+        self._client_violations = client_violations
+        knobs = knobs or Knobs()
+        shapes = {
+            "groups": knobs.groups_as_objects,
+            "references": knobs.references_as_objects,
+            "countries": knobs.country_names,
+        }
+        self.render_customer = shaped(resources.render_customer, "customers", **shapes)
+        self.renders = {sub.table: shaped(sub.render, sub.table, **shapes) for sub in (ADDRESSES, CONTACTS)}
+
+    async def _body(self, request: Request) -> Any:
+        """The JSON body, judged by the wire layer: 400 with the violations mirroring the payload."""
+        payload = await _read_json(request)
+        violations = request_violations(request.method, request.url.path, payload)
+        if violations:
+            if self._client_violations is not None and request.headers.get("user-agent", "").startswith(CLIENT_AGENT):
+                listed = "; ".join(str(v) for v in violations)
+                self._client_violations.append(f"{request.method} {request.url.path}: {listed}")
+            raise _invalid(violation_tree(violations))
+        return payload
 
     async def openapi(self, request: Request) -> Response:
         if self._openapi is None:
@@ -158,10 +192,10 @@ class _Api:
 
     # -- customers ------------------------------------------------------------------------------------------
     async def list_customers(self, request: Request) -> Response:
-        return self._list(request, "customers", query.CUSTOMER_KEYS, None, resources.render_customer, [], [])
+        return self._list(request, "customers", query.CUSTOMER_KEYS, None, self.render_customer, [], [])
 
     async def create_customer(self, request: Request) -> Response:
-        doc = resources.customer_document(await _read_json(request), None)
+        doc = resources.customer_document(await self._body(request), None)
         try:
             row = self.store.insert_customer(doc)
         except Conflict as exc:
@@ -170,10 +204,10 @@ class _Api:
 
     async def view_customer(self, request: Request) -> Response:
         row = self._customer(request, "id")
-        return _json_text(f'{{"data":{resources.render_customer(row, _json_base(request))}}}')
+        return _json_text(f'{{"data":{self.render_customer(row, _json_base(request))}}}')
 
     async def update_customer(self, request: Request) -> Response:
-        payload = await _read_json(request)
+        payload = await self._body(request)
         row = self._customer(request, "id")
         doc = resources.customer_document(payload, row.doc)
         try:
@@ -195,14 +229,20 @@ class _Api:
         async def handler(request: Request) -> Response:
             customer = self._customer(request, "cid")
             return self._list(
-                request, sub.table, sub.keys, sub.order_keys, sub.render, ["t.customer_id = ?"], [customer.id]
+                request,
+                sub.table,
+                sub.keys,
+                sub.order_keys,
+                self.renders[sub.table],
+                ["t.customer_id = ?"],
+                [customer.id],
             )
 
         return handler
 
     def sub_create(self, sub: SubResource) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
-            payload = await _read_json(request)
+            payload = await self._body(request)
             customer_id = self._customer(request, "cid").id
             doc = resources.sub_document(sub.spec, payload, None)
             try:
@@ -218,13 +258,13 @@ class _Api:
     def sub_view(self, sub: SubResource) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
             row = self._sub(request, sub)
-            return _json_text(f'{{"data":{sub.render(row, _json_base(request))}}}')
+            return _json_text(f'{{"data":{self.renders[sub.table](row, _json_base(request))}}}')
 
         return handler
 
     def sub_update(self, sub: SubResource) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
-            payload = await _read_json(request)
+            payload = await self._body(request)
             row = self._sub(request, sub)
             doc = resources.sub_document(sub.spec, payload, row.doc)
             try:

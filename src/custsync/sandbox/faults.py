@@ -49,6 +49,12 @@ class Knobs:
     fail_after_commit_mode: str = "mixed"
     drop_rate: float = 0.0
     seed: int | None = None
+    groups_as_objects: bool = False
+    """Response shape (not a fault, see :mod:`custsync.sandbox.shapes`): customer groups as ``{id, name}``."""
+    references_as_objects: bool = False
+    """Response shape: ``paymentMethod``/``shippingMethod`` as ``{"id": ...}``."""
+    country_names: bool = False
+    """Response shape: address and contact countries as German names ("Deutschland")."""
 
     def __post_init__(self) -> None:
         for name in ("fail_rate", "fail_after_commit_rate", "drop_rate"):

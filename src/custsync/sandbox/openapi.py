@@ -16,7 +16,7 @@ from typing import Any
 
 from custsync.sandbox import fields, query
 from custsync.sandbox.fields import Field, Spec
-from custsync.wire._schemas import public_spec
+from custsync.wire._schemas import public_spec, repo_schema, to_openapi
 
 _ID = {"type": "string", "pattern": "^\\d+$", "example": "17"}
 _STAMP = {"type": "string", "format": "date-time", "example": "2026-11-28T12:00:00.123456+00:00"}
@@ -56,7 +56,7 @@ def openapi_document() -> dict[str, Any]:
         "post": customer_post,
     }
     out["/api/v2/customers/{id}"] = _item_operations(
-        "customer", ".v2", "id", [], customer_view, fields.CUSTOMER, problem
+        "customer", ".v2", "id", [], customer_view, _repo("customer.update.v2"), problem
     )
     out["/api/v1/customers/{id}"] = {"delete": paths["/api/v1/customers/{id}"]["delete"]}  # the v1 op served
     for prefix, alias in (("/api/v2/customers", False), ("/api/customers", True)):
@@ -71,10 +71,10 @@ def openapi_document() -> dict[str, Any]:
                 problem,
                 parent=True,
             ),
-            "post": _create_operation(f"address.create{suffix}", fields.ADDRESS, problem),
+            "post": _create_operation(f"address.create{suffix}", _repo("address.create.v2"), problem),
         }
         out[collection + "/{id}"] = _item_operations(
-            "address", suffix, "id", ["customerId"], address_view, fields.ADDRESS, problem
+            "address", suffix, "id", ["customerId"], address_view, _repo("address.update.v2"), problem
         )
     out["/api/v1/customers/{id}/contactPerson"] = paths["/api/v1/customers/{id}/contactPerson"]
     single = "/api/v1/customers/{customerId}/contactPerson/{contactPersonId}"
@@ -93,13 +93,16 @@ def openapi_document() -> dict[str, Any]:
 
 # -- extensions of the spec's operations ------------------------------------------------------------------------
 def _extend_customer_create(operation: dict[str, Any]) -> None:
+    """What the spec's prose makes binding (custsync.wire judges the same): ``type`` required, no other members."""
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
-    ours = _object_schema(fields.CUSTOMER, response=False)["properties"]
-    for name, prop in ours.items():
-        schema["properties"].setdefault(name, prop)
+    schema["additionalProperties"] = False
+    schema["required"] = ["type"]
     operation["responses"].setdefault("409", {"description": "A customer with this number already exists."})
     operation["responses"]["409"]["content"] = _problem_content(operation)
-    operation["description"] += " Sandbox: 'customerType' is accepted as well as 'type'; a person's name is derived."
+    operation["description"] += (
+        " Sandbox: 'type' is required ('person' needs firstname and lastname, 'company' a name); members outside"
+        " this schema are refused; a person's name is derived."
+    )
 
 
 def _extend_contact_operation(operation: dict[str, Any]) -> None:
@@ -205,14 +208,19 @@ def _list_operation(
     return {"operationId": operation_id, "summary": summary, "parameters": parameters, "responses": responses}
 
 
-def _create_operation(operation_id: str, spec: Spec, problem: dict[str, Any]) -> dict[str, Any]:
+def _repo(name: str) -> dict[str, Any]:
+    """One of the wire layer's repo schemas, as an OpenAPI schema object (the body the sandbox judges by)."""
+    return to_openapi(repo_schema(name))
+
+
+def _create_operation(operation_id: str, body: dict[str, Any], problem: dict[str, Any]) -> dict[str, Any]:
     return {
         "operationId": operation_id,
         "summary": "Create",
         "parameters": [_path_param("customerId")],
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": _object_schema(spec, response=False)}},
+            "content": {"application/json": {"schema": body}},
         },
         "responses": {
             "201": {
@@ -229,7 +237,13 @@ def _create_operation(operation_id: str, spec: Spec, problem: dict[str, Any]) ->
 
 
 def _item_operations(
-    name: str, suffix: str, id_param: str, parents: list[str], view: dict[str, Any], spec: Spec, problem: dict[str, Any]
+    name: str,
+    suffix: str,
+    id_param: str,
+    parents: list[str],
+    view: dict[str, Any],
+    patch: dict[str, Any],
+    problem: dict[str, Any],
 ) -> dict[str, Any]:
     parameters = [_path_param(p) for p in parents] + [_path_param(id_param)]
     not_found = {"description": "Not found."}
@@ -261,7 +275,7 @@ def _item_operations(
             "parameters": parameters,
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _object_schema(spec, response=False, patch=True)}},
+                "content": {"application/json": {"schema": patch}},
             },
             "responses": {
                 "204": {"description": "Updated."},

@@ -43,6 +43,9 @@ class SandboxServer:
     knobs: Knobs
     store: Store | None = field(default=None, repr=False, compare=False)
     """The live store of an in-thread server (None for one spawned in its own process)."""
+    client_violations: list[str] = field(default_factory=list, repr=False, compare=False)
+    """Request bodies of custsync's own client that the wire layer refused (in-thread servers only); the test
+    fixtures fail a test that leaves any here."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -154,8 +157,9 @@ def run_sandbox(
 
             seed_store(store, seed_customers, seed=settings.seed)
         token = token or secrets.token_urlsafe(24)
-        with serve_in_thread(create_app(store, token, settings)) as url:
-            yield SandboxServer(url, token, Path(db_path) if db_path else None, settings, store)
+        refused: list[str] = []
+        with serve_in_thread(create_app(store, token, settings, client_violations=refused)) as url:
+            yield SandboxServer(url, token, Path(db_path) if db_path else None, settings, store, refused)
     finally:
         store.close()
 

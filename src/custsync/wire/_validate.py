@@ -127,6 +127,14 @@ def find_operation(method: str, path: str) -> Operation | None:
     return None
 
 
+def body_schema(operation_id: str) -> dict[str, Any]:
+    """The JSON Schema an operation's request body is judged by."""
+    operation = next((o for o in OPERATIONS if o.id == operation_id), None)
+    if operation is None or operation.schema is None:
+        raise KeyError(f"{operation_id} is no operation with a request body")
+    return operation.schema()
+
+
 def request_violations(method: str, path: str, body: Any = NO_BODY) -> list[Violation]:
     """Everything wrong with a request body (an empty list: it is what the operation accepts)."""
     operation = find_operation(method, path)
@@ -138,7 +146,7 @@ def request_violations(method: str, path: str, body: Any = NO_BODY) -> list[Viol
         return [Violation((), f"{operation.id} takes no request body")]
     if body is NO_BODY:
         return [Violation((), f"{operation.id} needs a JSON request body")]
-    found = [v for error in _validator(operation.id).iter_errors(body) for v in _violations(error)]
+    found = dict.fromkeys(v for error in _validator(operation.id).iter_errors(body) for v in _violations(error))
     return sorted(found, key=lambda v: [str(p) for p in v.where])
 
 
@@ -152,16 +160,55 @@ def _validator(operation_id: str) -> Draft7Validator:
 
 
 def _violations(error: Any) -> list[Violation]:
+    """jsonschema's finding, worded as the API words its violations (its messages are Symfony's)."""
     where = tuple(error.absolute_path)
-    if error.validator == "required":
+    kind = error.validator
+    if kind == "required":
         missing = _quoted(error.message)
-        return [Violation((*where, missing) if missing else where, "This member is required.")]
-    if error.validator == "additionalProperties":
+        return [Violation((*where, missing) if missing else where, "This field is missing.")]
+    if kind == "additionalProperties":
         known = set(error.schema.get("properties", {}))
         return [
-            Violation((*where, name), "This member was not expected.") for name in error.instance if name not in known
+            Violation((*where, name), "This field was not expected.") for name in error.instance if name not in known
         ]
-    return [Violation(where, error.message)]
+    return [Violation(where, _message(kind, error.validator_value, error.instance, error.message))]
+
+
+_TYPE_NAMES = {
+    "string": "string",
+    "boolean": "boolean",
+    "integer": "integer",
+    "number": "number",
+    "object": "object",
+    "array": "array",
+}
+
+
+_FORMAT_MESSAGES = {
+    "email": "This value is not a valid email address.",
+    "date": "This value is not a valid date (YYYY-MM-DD).",
+}
+
+
+def _message(kind: str, expected: Any, instance: Any, fallback: str) -> str:
+    if instance is None and kind in ("type", "enum", "const"):
+        return "This value should not be null."
+    if kind == "type":
+        names = [expected] if isinstance(expected, str) else [t for t in expected if t != "null"]
+        return f"This value should be of type {' or '.join(_TYPE_NAMES.get(n, n) for n in names)}."
+    if kind in ("enum", "const"):
+        choices = expected if kind == "enum" else [expected]
+        return f"The value you selected is not a valid choice ({', '.join(str(c) for c in choices if c is not None)})."
+    if kind == "minLength":
+        return "This value should not be blank."
+    if kind == "format":
+        return _FORMAT_MESSAGES.get(expected, f"This value is not a valid {expected}.")
+    if kind in ("minimum", "maximum"):
+        relation = "greater" if kind == "minimum" else "less"
+        return f"This value should be {relation} than or equal to {expected:g}."
+    if kind == "pattern":
+        return "This value is not valid."
+    return fallback
 
 
 def _quoted(message: str) -> str | None:
