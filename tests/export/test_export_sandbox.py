@@ -94,7 +94,16 @@ def _change_world(api: CustomerApi) -> dict[str, list[str]]:
     new = []
     for n in range(3):
         cid = api.customers.create({"number": f"N-{n}", "type": "company", "name": f"=New {n}"})
-        api.addresses(cid).create({"type": "masterdata", "name": f"New {n}", "street": "Ring 1", "zip": "50667", "country": "DE", "city": "Köln"})
+        api.addresses(cid).create(
+            {
+                "type": "masterdata",
+                "name": f"New {n}",
+                "street": "Ring 1",
+                "zip": "50667",
+                "country": "DE",
+                "city": "Köln",
+            }
+        )
         api.contacts(cid).create({"name": f"Kontakt {n}"})
         new.append(cid)
     return {"changed": [*ids[:9], touched], "deleted": ids[10:12], "new": new}

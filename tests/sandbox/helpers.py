@@ -17,8 +17,6 @@ PRIMARY = {"name": "Muster GmbH", "street": "Hauptstr. 1", "zip": "10115", "city
 """An address's primary data besides its country (required, per the seed)."""
 
 EXTRA_CONTACT_FIELDS = {
-    "createdAt": {"type": "string", "format": "date-time"},
-    "updatedAt": {"type": "string", "format": "date-time"},
     "links": {
         "type": "object",
         "additionalProperties": False,
@@ -26,7 +24,7 @@ EXTRA_CONTACT_FIELDS = {
         "properties": {"self": {"type": "string"}, "customer": {"type": "string"}},
     },
 }
-"""The members our contact-person responses add to the spec's (documented in docs/sandbox.md)."""
+"""The one member our contact-person responses add to the spec's: the seed's links (docs/sandbox.md)."""
 
 
 @cache

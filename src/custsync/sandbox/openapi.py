@@ -3,8 +3,9 @@
 Operations the public spec covers (v2 customer create, v1 customer delete, the five v1 contact-person
 operations) come from the copy of the public spec subset the wire layer ships (:mod:`custsync.wire`), because
 installed users have no copy of the reference spec. Our documented extensions are applied on top: the v2
-create accepts ``customerType`` and the customer groups of the view; contact-person responses carry
-``createdAt``, ``updatedAt`` and ``links``; list filters take the keys and operators the sandbox implements.
+create is strict (``type`` required, no member beyond the spec's); contact-person responses carry the seed's
+``links`` (and no timestamps: the spec's item allows none); list filters take the keys and operators the
+sandbox implements.
 The v2 customer view/list/update/delete and the v2 address operations, whose schemas are not public, are
 generated from the field descriptions in :mod:`custsync.sandbox.fields`, so documentation and validation agree.
 """
@@ -112,7 +113,7 @@ def _extend_contact_operation(operation: dict[str, Any]) -> None:
             continue
         data = schema["properties"]["data"]
         item = data["items"] if data.get("type") == "array" else data
-        item["properties"].update(_meta(["self", "customer"]))
+        item["properties"]["links"] = _meta(["self", "customer"])["links"]
     for parameter in operation.get("parameters", []):
         if parameter.get("name") == "filter":
             item = parameter["schema"]["anyOf"][0]["items"]["properties"]

@@ -107,10 +107,11 @@ def render_address(row: Row, base: str) -> str:
 
 
 def render_contact(row: Row, base: str) -> str:
+    """The spec's contact person (``additionalProperties: false``: no timestamps) plus the seed's ``links``."""
     cid = row.customer_id
     return (
-        f'{{"id":"{row.id}",{row.text[1:-1]},"customer":{{"id":"{cid}"}},"createdAt":"{row.created_at}",'
-        f'"updatedAt":"{row.updated_at}","links":{{"self":"{base}/api/v1/customers/{cid}/contactPerson/{row.id}",'
+        f'{{"id":"{row.id}",{row.text[1:-1]},"customer":{{"id":"{cid}"}},'
+        f'"links":{{"self":"{base}/api/v1/customers/{cid}/contactPerson/{row.id}",'
         f'"customer":"{base}/api/v2/customers/{cid}"}}}}'
     )
 
