@@ -7,8 +7,9 @@ import asyncio
 import pandas as pd
 
 from custsync.apply import apply_plan
-from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, validate_frames
+from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, validate_frames
 from custsync.reconcile import PlanOptions, plan_sync
+from custsync.reconcile.desired import Desired, inferred_columns
 from custsync.reconcile.nulls import keep_when_empty
 
 from .data import desired_frames
@@ -21,9 +22,13 @@ def test_the_decision_per_field() -> None:
 
 
 def with_columns(frames, entity: str, **values) -> dict:
-    frame = frames[entity].assign(**values)
-    frame.attrs["custsync.provided_columns"] = [*frames[entity].attrs["custsync.provided_columns"], *values]
-    return {**frames, entity: frame}
+    return {**frames, entity: frames[entity].assign(**values)}
+
+
+def provided(frames, **columns) -> Desired:
+    """The frames, declaring ``columns`` provided besides those holding a value (an all-empty column is too)."""
+    declared = {name: [*inferred_columns(ENTITIES[name], f), *columns.get(name, ())] for name, f in frames.items()}
+    return Desired.of(frames, provided=declared)
 
 
 def sync(frames, remote, tmp_path):
@@ -40,7 +45,7 @@ def test_empty_cells_of_non_nullable_members_change_nothing_and_are_counted(remo
 
     emptied = with_columns(desired_frames(2), "contacts", type=[None, "mrs"], marketingBan=pd.array([None, False]))
     emptied = with_columns(emptied, "customers", **{"lead.isLead": pd.array([None, True]), "lead.status": [None, None]})
-    plan = asyncio.run(plan_sync(emptied, remote, options=PlanOptions(full=True)))
+    plan = asyncio.run(plan_sync(provided(emptied, customers=["lead.status"]), remote, options=PlanOptions(full=True)))
     assert plan.contacts.updates == []
     assert plan.contacts.kept_empty == {"type": 1, "marketingBan": 1}
     assert plan.customers.kept_empty == {"lead.isLead": 1, "lead.status": 1}
