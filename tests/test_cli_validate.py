@@ -65,7 +65,10 @@ def write_invalid(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     (tmp_path / "addresses.csv").write_text(
-        "customerNumber,type,country\nK1,masterdata,DE\nK2,masterdata,DE\n", encoding="utf-8"
+        "customerNumber,type,name,street,zip,city,country\n"
+        "K1,masterdata,ACME,Hauptstr. 1,10115,Berlin,DE\n"
+        "K2,masterdata,Beta,Ring 2,80331,München,DE\n",
+        encoding="utf-8",
     )
     return tmp_path
 
