@@ -56,7 +56,12 @@ PUBLIC_NAMES: dict[str, set[str]] = {
     },
     "custsync.apply": {"ApplyReport", "Executor", "Failure", "Journal", "ProgressHook", "apply_plan"},
     "custsync.cli": {"COMMAND_MODULES", "app", "main"},
-    "custsync.codec": {"from_api", "to_api"},
+    "custsync.codec": {
+        "customer_request",
+        "from_api",
+        "split_customer_create",
+        "to_api",
+    },
     "custsync.export": {
         "CSV_DIALECTS",
         "DEFAULT_ROLLING_SHARE",
@@ -208,6 +213,20 @@ PUBLIC_NAMES: dict[str, set[str]] = {
         "plan",
         "plan_options",
         "sync",
+    },
+    "custsync.wire": {
+        "NO_BODY",
+        "OPERATIONS",
+        "Operation",
+        "Violation",
+        "WireError",
+        "body_schema",
+        "check_request",
+        "create_body_members",
+        "find_operation",
+        "non_nullable_members",
+        "request_violations",
+        "violation_tree",
     },
 }
 
