@@ -8,7 +8,7 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.states import State
 
-from custsync.defaults import DEFAULT_ROLLING_SHARE
+from custsync.defaults import DEFAULT_REPORT_DIR, DEFAULT_ROLLING_SHARE
 from custsync.errors import CustsyncError
 from custsync.export import ExportOptions
 from custsync.io import FORMATS
@@ -26,7 +26,7 @@ def export_flow(
     rolling_share: int = DEFAULT_ROLLING_SHARE,
     csv_dialect: Literal["default", "excel-de"] = "default",
     api: ApiTarget = ApiTarget(),
-    report_dir: Path = Path(".custsync/reports"),
+    report_dir: Path = DEFAULT_REPORT_DIR,
 ) -> FlowOutcome | State:
     """Write one snapshot into ``out``; publish what it holds and what it cost."""
     log = get_run_logger()

@@ -25,6 +25,7 @@ from prefect.states import Failed, State
 from pydantic import Field
 
 from custsync import pipeline
+from custsync.defaults import DEFAULT_REPORT_DIR
 from custsync.errors import CustsyncError
 from custsync.export import ExportOptions
 from custsync.reconcile import Mode, PlanOptions
@@ -57,7 +58,7 @@ def migration_flow(
     go_on: bool = False,
     approval_timeout: int = 0,
     work_dir: Path = Path(".custsync/migration"),
-    report_dir: Path = Path(".custsync/reports"),
+    report_dir: Path = DEFAULT_REPORT_DIR,
 ) -> FlowOutcome | State:
     """Rehearse the migration of ``sources`` on a copy of the target; with ``go_on`` carry it out for real.
 

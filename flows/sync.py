@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.states import State
 
 from custsync import pipeline
-from custsync.defaults import DEFAULT_STATE_DIR
+from custsync.defaults import DEFAULT_REPORT_DIR, DEFAULT_STATE_DIR
 from custsync.errors import CustsyncError
 from flows.artifacts import FlowOutcome
 from flows.connection import ApiTarget
@@ -39,7 +39,7 @@ def sync_flow(
     dry_run: bool = False,
     api: ApiTarget = ApiTarget(),
     state_dir: Path = DEFAULT_STATE_DIR,
-    report_dir: Path = Path(".custsync/reports"),
+    report_dir: Path = DEFAULT_REPORT_DIR,
 ) -> FlowOutcome | State:
     """Sync ``sources`` (files or directories, read with ``mapping``) into the API.
 

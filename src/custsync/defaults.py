@@ -8,5 +8,8 @@ from pathlib import Path
 DEFAULT_STATE_DIR = Path(".custsync")
 """Where journals and the state store live, relative to the working directory."""
 
+DEFAULT_REPORT_DIR = DEFAULT_STATE_DIR / "reports"
+"""Where the run reports (HTML, markdown) go unless told otherwise: ``custsync report`` and every flow."""
+
 DEFAULT_ROLLING_SHARE = 7
 """Refresh the sub-resources of a seventh of the unchanged customers per run: nightly runs cover all in a week."""
