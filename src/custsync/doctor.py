@@ -148,7 +148,7 @@ def _list_params(
 
 async def probe(api: AsyncCustomerApi, *, customers_url: str = "/api/v2/customers") -> Capabilities:
     """Probe the target behind ``api`` with GETs only; never raises for what the target does, only records it."""
-    from custsync.report.model import safe_url
+    from custsync.urls import safe_url
 
     prober = _Prober(api)
     caps = Capabilities(api_url=safe_url(api.settings.url), probed_at=_now(), authenticated=False)
@@ -425,7 +425,7 @@ def save_capabilities(caps: Capabilities, state_dir: Path) -> Path:
 
 def load_capabilities(state_dir: Path, api_url: str) -> Capabilities | None:
     """The saved probe of ``api_url`` in ``state_dir``, or ``None`` (never probed, another target, unreadable)."""
-    from custsync.report.model import safe_url
+    from custsync.urls import safe_url
 
     path = state_dir / CAPABILITIES_FILE
     try:
@@ -446,7 +446,7 @@ def updated_since_operator(state_dir: Path, api_url: str) -> str | None:
 
 def remember_refused_filter(state_dir: Path, api_url: str, spelling: str) -> None:
     """Record that the target answered 400 to "updatedAt ``spelling``", so later runs list fully at once."""
-    from custsync.report.model import safe_url
+    from custsync.urls import safe_url
 
     caps = load_capabilities(state_dir, api_url) or Capabilities(
         api_url=safe_url(api_url), probed_at=_now(), authenticated=True

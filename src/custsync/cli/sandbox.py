@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ import typer
 from custsync.cli._app import app, console, emit_json, friendly_errors
 from custsync.cli._options import JsonOpt
 from custsync.errors import ConfigError
+from custsync.urls import is_loopback
 
 sandbox_app = typer.Typer(
     help="A local customer API server (SQLite) for rehearsals and tests: serve it, fill it, load a snapshot.",
@@ -54,7 +54,7 @@ def serve(
     from custsync.sandbox.storage import Store
     from custsync.sandbox.testing import listening_socket, uvicorn_config
 
-    if not allow_remote and not _is_loopback(host):
+    if not allow_remote and not is_loopback(host):
         raise ConfigError(
             f"refusing to bind {host}: the sandbox accepts a fixed token and holds test data",
             hint="bind 127.0.0.1 (default), or pass --allow-remote if you really mean it",
@@ -180,12 +180,3 @@ def local_sandbox(db: Path, *, snapshot: Path | None = None) -> Iterator[LocalSa
         if snapshot is not None:
             load_snapshot(server.store, snapshot)
         yield LocalSandbox(server.url, server.token)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 
@@ -37,6 +36,7 @@ from custsync.io import (
     write_snapshot,
 )
 from custsync.model import ENTITIES
+from custsync.urls import safe_url
 
 
 class ExportProgress(Protocol):
@@ -118,7 +118,7 @@ async def aexport_snapshot(
     else:
         frames, info, changes, note = await _incremental(api, options, previous, progress)
 
-    info.api_url = public_url(api.settings.url)
+    info.api_url = safe_url(api.settings.url)
     info.window_to = started.isoformat()
     info.filters = [_filter_json(f) for f in options.filters]
     info.calls = calls_spent(before, api.stats.as_dict())
@@ -176,7 +176,7 @@ async def _incremental(
 ) -> tuple[dict[str, pd.DataFrame], SnapshotInfo, dict[str, int], str | None]:
     previous = await asyncio.to_thread(read_snapshot, previous_path)
     manifest = previous.manifest
-    if manifest.info.api_url.rstrip("/") != public_url(api.settings.url).rstrip("/"):
+    if manifest.info.api_url.rstrip("/") != safe_url(api.settings.url).rstrip("/"):
         raise ConfigError(
             f"the last snapshot {previous_path.name} in {options.out} is of another API ({manifest.info.api_url})",
             hint="use a separate --out directory per API, or run a full export",
@@ -283,14 +283,6 @@ async def _get_customers(api: AsyncCustomerApi, ids: Sequence[str]) -> tuple[pd.
         except NotFoundError:
             vanished.add(customer_id)
     return from_api(ENTITIES["customers"], found), frozenset(vanished)
-
-
-def public_url(url: str) -> str:
-    """The base URL without user info, query or fragment: safe to write into a manifest."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def calls_spent(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from custsync.report.model import (
     ResultSummary,
     RunReport,
     ValidationSummary,
-    safe_url,
 )
+from custsync.urls import safe_url
 
 __all__ = [
     "OPERATIONS",

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from custsync.urls import safe_url
 
 OPERATIONS: tuple[str, ...] = ("create", "update", "delete")
 """The write operations a plan can hold, in the order reports show them."""
@@ -231,14 +232,3 @@ class RunReport:
         out["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
         out["ok"] = self.ok
         return out
-
-
-def safe_url(url: str) -> str:
-    """``url`` without user info, query and fragment: the parts that could carry a credential."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
