@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from custsync.defaults import DEFAULT_REPORT_DIR
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = Path("sample_data/legacy_erp")
 MAPPING = Path("mappings/legacy_erp.yaml")
 SNAPSHOTS = Path("snapshots")
-REPORTS = Path(".custsync/reports")
+REPORTS = DEFAULT_REPORT_DIR
 TOKEN_ENV = "CUSTSYNC_DEMO_TOKEN"
 """The sandbox's throwaway token travels to the flows' tasks in this variable of the demo's own process."""
 
@@ -109,6 +111,7 @@ def run_demo(
 ) -> DemoResult:
     """The demo's steps; ``snapshots`` and ``reports`` are where the export and the HTML reports go."""
     from custsync.cli.sandbox import local_sandbox
+    from custsync.model import ENTITY_NAMES
     from custsync.source import read_source
     from flows.connection import ApiTarget
     from flows.export import export_flow
@@ -144,7 +147,7 @@ def run_demo(
         assert exported.report.export is not None
         snapshot = Path(exported.report.export.path)
         # the Parquet files are the canonical round-trip format (the CSV files next to them are for people)
-        check = read_source([snapshot / f"{name}.parquet" for name in ("customers", "addresses", "contacts")])
+        check = read_source([snapshot / f"{name}.parquet" for name in ENTITY_NAMES])
         rows = ", ".join(f"{c['rows']} {name}" for name, c in check.counts.items())
         verdict = "valid" if check.ok else f"{len(check.failures)} failures"
         console.print(f"  snapshot {snapshot.name}: {rows}; read back as a canonical source: {verdict}")

@@ -130,6 +130,7 @@ PUBLIC_NAMES: dict[str, set[str]] = {
         "ContactSchema",
         "CustomerSchema",
         "ENTITIES",
+        "ENTITY_NAMES",
         "Entity",
         "EntityCounts",
         "FAILURE_COLUMNS",

@@ -41,8 +41,8 @@ from custsync.io import (
 from custsync.mapping import default_mapping, load_mapping
 from custsync.mapping.coverage import unread_columns
 from custsync.mapping.engine import entities_reading, map_entity, source_needs
-from custsync.mapping.spec import ENTITY_NAMES, MappingSpec
-from custsync.model import ENTITIES, READ_ONLY_COLUMNS, SOURCE_FILE, SOURCE_ROW, validate_frames
+from custsync.mapping.spec import MappingSpec
+from custsync.model import ENTITIES, ENTITY_NAMES, READ_ONLY_COLUMNS, SOURCE_FILE, SOURCE_ROW, validate_frames
 
 OnInvalid = Literal["fail", "skip"]
 SOURCE_SUFFIXES = (".csv", ".parquet", ".tsv", ".txt")

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from custsync.errors import MappingError
 from custsync.mapping._yaml import LineDict, line_of, load_yaml
-from custsync.mapping.spec import ENTITY_NAMES, MappingSpec
-from custsync.model import ENTITIES
+from custsync.mapping.spec import MappingSpec
+from custsync.model import ENTITIES, ENTITY_NAMES
 
 
 def load_mapping(path: Path | str) -> MappingSpec:

@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-ENTITY_NAMES = ("customers", "addresses", "contacts")
 REPEAT_MARK = "{n}"
 
 

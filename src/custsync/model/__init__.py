@@ -9,7 +9,7 @@ from custsync.model._base import READ_ONLY_COLUMNS, SOURCE_COLUMNS, SOURCE_FILE,
 from custsync.model.addresses import ADDRESS_TYPES, AddressSchema
 from custsync.model.contacts import CONTACT_TYPES, ContactSchema
 from custsync.model.customers import CUSTOMER_TYPES, SALUTATIONS, CustomerSchema
-from custsync.model.entities import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, Entity
+from custsync.model.entities import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, ENTITY_NAMES, Entity
 from custsync.model.validation import FAILURE_COLUMNS, EntityCounts, ValidationResult, validate_frames
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "CUSTOMERS",
     "CUSTOMER_TYPES",
     "ENTITIES",
+    "ENTITY_NAMES",
     "FAILURE_COLUMNS",
     "READ_ONLY_COLUMNS",
     "SALUTATIONS",

@@ -122,3 +122,6 @@ ADDRESSES = Entity("addresses", AddressSchema, key=("customerNumber", "type", "m
 CONTACTS = Entity("contacts", ContactSchema, key=("customerNumber", "name"), parent_key="customerNumber")
 
 ENTITIES: dict[str, Entity] = {e.name: e for e in (CUSTOMERS, ADDRESSES, CONTACTS)}
+
+ENTITY_NAMES: tuple[str, ...] = tuple(ENTITIES)
+"""The three entities in dependency order (a customer before its addresses and contacts): the one list."""

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from custsync.model import ENTITIES, Entity
-from custsync.reconcile.plan import ENTITY_NAMES
+from custsync.model import ENTITIES, ENTITY_NAMES, Entity
 
 
 @dataclass(frozen=True)

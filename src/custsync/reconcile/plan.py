@@ -17,7 +17,6 @@ from typing import Any
 from custsync.errors import PlanError
 from custsync.reconcile.modes import refusals
 
-ENTITY_NAMES = ("customers", "addresses", "contacts")
 PLAN_FORMAT = 1
 
 
