@@ -31,9 +31,6 @@ from custsync.io import (
     MANIFEST_NAME,
     RawTable,
     ReadOptions,
-    concat_failures,
-    failures_frame,
-    failures_to_records,
     latest_snapshot,
     read_snapshot,
     read_table,
@@ -42,7 +39,17 @@ from custsync.mapping import default_mapping, load_mapping
 from custsync.mapping.coverage import unread_columns
 from custsync.mapping.engine import entities_reading, map_entity, source_needs
 from custsync.mapping.spec import MappingSpec
-from custsync.model import ENTITIES, ENTITY_NAMES, READ_ONLY_COLUMNS, SOURCE_FILE, SOURCE_ROW, validate_frames
+from custsync.model import (
+    ENTITIES,
+    ENTITY_NAMES,
+    READ_ONLY_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    concat_failures,
+    failures_frame,
+    failures_to_records,
+    validate_frames,
+)
 
 OnInvalid = Literal["fail", "skip"]
 SOURCE_SUFFIXES = (".csv", ".parquet", ".tsv", ".txt")

@@ -65,8 +65,7 @@ def validate_command(
 
 
 def _print(load: SourceLoad, show: int, rejects: Path | None, stop: ValidationFailed | None) -> None:
-    from custsync.io import failures_to_records
-    from custsync.model import ENTITY_NAMES
+    from custsync.model import ENTITY_NAMES, failures_to_records
 
     counts = Table(title=f"mapping: {load.mapping_name}", title_justify="left")
     for column in ("entity", "rows", "valid", "invalid"):

@@ -13,11 +13,6 @@ if TYPE_CHECKING:
     from custsync.io.atomic import atomic_write_bytes, atomic_write_text, staged_directory
     from custsync.io.readers import ROW, RawTable, ReadOptions, read_table
     from custsync.io.rejects import (
-        FAILURE_COLUMNS,
-        concat_failures,
-        failures_frame,
-        failures_to_records,
-        preview,
         write_rejects,
     )
     from custsync.io.snapshot import (
@@ -42,14 +37,7 @@ if TYPE_CHECKING:
 _HOMES: dict[str, tuple[str, ...]] = {
     "atomic": ("atomic_write_bytes", "atomic_write_text", "staged_directory"),
     "readers": ("ROW", "RawTable", "ReadOptions", "read_table"),
-    "rejects": (
-        "FAILURE_COLUMNS",
-        "concat_failures",
-        "failures_frame",
-        "failures_to_records",
-        "preview",
-        "write_rejects",
-    ),
+    "rejects": ("write_rejects",),
     "snapshot": (
         "CSV_DIALECTS",
         "FORMATS",
@@ -73,7 +61,6 @@ _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names
 
 __all__ = [
     "CSV_DIALECTS",
-    "FAILURE_COLUMNS",
     "FORMATS",
     "LATEST_FILE",
     "MANIFEST_NAME",
@@ -86,14 +73,10 @@ __all__ = [
     "SnapshotInfo",
     "atomic_write_bytes",
     "atomic_write_text",
-    "concat_failures",
     "csv_dialect",
-    "failures_frame",
-    "failures_to_records",
     "latest_snapshot",
     "list_snapshots",
     "new_run_id",
-    "preview",
     "read_manifest",
     "read_snapshot",
     "read_table",

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custsync.io import ROW, failures_frame, preview
+from custsync.io import ROW
 from custsync.mapping._transforms import ValueFailure, any_present, evaluate
 from custsync.mapping.spec import EntitySpec, FieldSpec, Group, MappingSpec
-from custsync.model import ENTITIES, SOURCE_FILE, SOURCE_ROW
+from custsync.model import ENTITIES, SOURCE_FILE, SOURCE_ROW, failures_frame, preview
 
 _GROUP = "__group"
 

@@ -10,7 +10,14 @@ from custsync.model.addresses import ADDRESS_TYPES, AddressSchema
 from custsync.model.contacts import CONTACT_TYPES, ContactSchema
 from custsync.model.customers import CUSTOMER_TYPES, SALUTATIONS, CustomerSchema
 from custsync.model.entities import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, ENTITY_NAMES, Entity
-from custsync.model.validation import FAILURE_COLUMNS, EntityCounts, ValidationResult, validate_frames
+from custsync.model.failures import (
+    FAILURE_COLUMNS,
+    concat_failures,
+    failures_frame,
+    failures_to_records,
+    preview,
+)
+from custsync.model.validation import EntityCounts, ValidationResult, validate_frames
 
 __all__ = [
     "ADDRESSES",
@@ -33,5 +40,9 @@ __all__ = [
     "Entity",
     "EntityCounts",
     "ValidationResult",
+    "concat_failures",
+    "failures_frame",
+    "failures_to_records",
+    "preview",
     "validate_frames",
 ]

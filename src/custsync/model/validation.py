@@ -45,13 +45,12 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 
-from custsync.io import failures_to_records, preview
 from custsync.model._base import SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW
 from custsync.model._checks import PROBLEMS
 from custsync.model._coerce import coerce, text
 from custsync.model.entities import ENTITIES, Entity
+from custsync.model.failures import FAILURE_COLUMNS, failures_to_records, preview
 
-FAILURE_COLUMNS = ("file", "row", "entity", "column", "rule", "value", "message")
 """Columns of :attr:`ValidationResult.failures`, in order."""
 
 HEADER_ROW = 1

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from custsync.model import failures_to_records, preview
 from custsync.report.model import (
     OPERATIONS,
     EntityPlan,
@@ -31,8 +32,6 @@ MAX_REJECTS = 50
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 MAX_CHANGES = 20
 """Planned operations shown field by field."""
-MAX_VALUE = 80
-REJECT_COLUMNS = ("file", "row", "entity", "column", "rule", "value", "message")
 
 
 def validation_summary(
@@ -76,21 +75,10 @@ def reject_records(failures: pd.DataFrame | None, *, limit: int | None = None) -
     """The failures table as JSON-ready dicts with the standard columns (``row`` as int, values shortened)."""
     if failures is None or failures.empty:
         return []
-    frame = failures.reindex(columns=list(REJECT_COLUMNS))
-    if limit is not None:
-        frame = frame.head(limit)
-    out = []
-    for record in frame.to_dict("records"):
-        clean = {k: (None if _missing(v) else v) for k, v in record.items()}
-        clean["row"] = None if clean["row"] is None else int(clean["row"])
-        for k in ("file", "entity", "column", "rule"):
-            if clean[k] is not None:
-                clean[k] = str(clean[k])
-        for k in ("value", "message"):  # data from the source: an oversize field is not copied whole
-            if clean[k] is not None:
-                clean[k] = _short(str(clean[k]))
-        out.append(clean)
-    return out
+    records = failures_to_records(failures if limit is None else failures.head(limit))
+    for record in records:  # data from the source: an oversize field is not copied whole
+        record["value"], record["message"] = preview(record["value"]), preview(record["message"])
+    return records
 
 
 def plan_summary(plan: Any, *, max_changes: int = MAX_CHANGES) -> PlanSummary:
@@ -226,9 +214,5 @@ def _missing(value: object) -> bool:
 
 def _text(value: object) -> str | None:
     if isinstance(value, list | tuple | dict):
-        return _short(str(value))
-    return None if _missing(value) else _short(str(value))
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+        return preview(str(value))
+    return None if _missing(value) else preview(value)
