@@ -49,6 +49,16 @@ class InputError(CustsyncError):
         self.path = path
 
 
+class MissingColumnsError(InputError):
+    """Columns that must be read are not in a source file's header."""
+
+    def __init__(
+        self, message: str, *, path: str, missing: list[str], header: list[str], hint: str | None = None
+    ) -> None:
+        super().__init__(message, path=path, hint=hint)
+        self.missing, self.header = missing, header
+
+
 class MappingError(CustsyncError):
     """A mapping file is invalid."""
 

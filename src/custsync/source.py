@@ -25,7 +25,14 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from custsync.errors import ConfigError, InputError, ValidationFailed
+from custsync.errors import (
+    ConfigError,
+    CustsyncError,
+    InputError,
+    MappingError,
+    MissingColumnsError,
+    ValidationFailed,
+)
 from custsync.io import (
     LATEST_FILE,
     MANIFEST_NAME,
@@ -378,7 +385,34 @@ def _read(path: Path, spec: MappingSpec, readers: list[str], options: ReadOption
         needs = source_needs(entity, spec.entities[entity])
         wanted |= set(needs.wanted or ())
         required |= needs.required
-    return read_table(path, wanted=wanted, required=sorted(required), options=options)
+    try:
+        return read_table(path, wanted=wanted, required=sorted(required), options=options)
+    except MissingColumnsError as exc:
+        raise _blame_mapping(spec, exc) from None
+
+
+def _blame_mapping(spec: MappingSpec, exc: MissingColumnsError) -> CustsyncError:
+    """A column the mapping reads but the file lacks is a mistake in the mapping (or the wrong file): name the
+    mapping file, line and key that ask for it, with the nearest column the file has."""
+    located = [(spec.origin_of(column), column) for column in exc.missing]
+    located = [(origin, column) for origin, column in located if origin is not None]
+    if not located:
+        return exc
+    located.sort(key=lambda item: (item[0][1] or 0, item[1]))
+    (mapping, line, key), column = located[0]
+    close = difflib.get_close_matches(column, exc.header, n=2, cutoff=0.6)
+    hints = [f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""]
+    others = [c for c in exc.missing if c != column]
+    if others:
+        hints.append(f"also missing: {', '.join(repr(c) for c in others)}.")
+    hints.append(f"{exc.path} has the columns: {', '.join(exc.header)}")
+    return MappingError(
+        f"source column {column!r} (at {key}) is not in {exc.path}",
+        path=mapping,
+        line=line,
+        key=key,
+        hint=" ".join(h for h in hints if h),
+    )
 
 
 # -------------------------------------------------------------------------------------- hold-backs

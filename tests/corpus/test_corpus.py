@@ -266,7 +266,11 @@ def cases() -> list[Case]:
             "legacy-missing-column",
             legacy(lambda rows: rows[0].__setitem__(rows[0].index("Kundennr"), "Kunden-Nr")),
             mapping=str(LEGACY_MAPPING),
-            error=(InputError, "'Kundennr' (did you mean 'Kunden-Nr'"),
+            error=(
+                MappingError,
+                "legacy_erp.yaml:17: source column 'Kundennr' (at entities.customers.fields.number) "
+                "is not in kunden.csv did you mean 'Kunden-Nr'",
+            ),
         ),
     ]
 

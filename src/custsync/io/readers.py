@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from custsync.errors import InputError
+from custsync.errors import InputError, MissingColumnsError
 from custsync.io._detect import (
     check_codec,
     detect_delimiter,
@@ -330,9 +330,11 @@ def _check_columns(label: str, header: list[str], required: Collection[str]) -> 
     for name in missing:
         close = difflib.get_close_matches(name, header, n=2, cutoff=0.6)
         parts.append(f"{name!r} (did you mean {' or '.join(repr(c) for c in close)}?)" if close else repr(name))
-    raise InputError(
+    raise MissingColumnsError(
         f"{label}: missing required column{'s' if len(missing) > 1 else ''}: {', '.join(parts)}",
         path=label,
+        missing=missing,
+        header=header,
         hint=f"the file's columns are: {', '.join(header)}",
     )
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from custsync.errors import MappingError
 from custsync.mapping._yaml import LineDict, line_of, load_yaml
-from custsync.mapping.spec import MappingSpec
+from custsync.mapping.spec import REPEAT_MARK, FieldSpec, MappingSpec
 from custsync.model import ENTITIES, ENTITY_NAMES
 
 
@@ -35,9 +35,7 @@ def parse_mapping(text: str, *, label: str = "<mapping>") -> MappingSpec:
     try:
         document = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise MappingError(f"not valid YAML: {problem}", path=label, line=mark.line + 1 if mark else None) from None
+        raise _yaml_error(exc, text, label) from None
     if not isinstance(document, LineDict):
         raise MappingError("a mapping file must be a YAML mapping with an `entities:` key", path=label, line=1)
     try:
@@ -45,7 +43,107 @@ def parse_mapping(text: str, *, label: str = "<mapping>") -> MappingSpec:
     except ValidationError as exc:
         raise _to_mapping_error(exc, document, label) from None
     _check_names(spec, document, label)
+    if not all(entity.passthrough for entity in spec.entities.values()):  # canonical files: the data is to blame
+        spec.locate_columns(label, _column_origins(spec, document))
     return spec
+
+
+def _column_origins(spec: MappingSpec, document: LineDict) -> dict[str, tuple[int | None, str]]:
+    """For each source column the mapping reads: the line and dotted key that name it (the first one)."""
+    out: dict[str, tuple[int | None, str]] = {}
+
+    def note(column: str, loc: tuple[Any, ...], n: str | None = None) -> None:
+        name = column.replace(REPEAT_MARK, n) if n is not None else column
+        out.setdefault(name, (line_of(document, loc), ".".join(str(p) for p in _written(document, loc))))
+
+    for entity_name, entity in spec.entities.items():
+        for field_name, field in entity.fields.items():
+            for column, loc in _field_columns(field, ("entities", entity_name, "fields", field_name)):
+                note(column, loc)
+        for index, group in enumerate(entity.groups or []):
+            base = ("entities", entity_name, "groups", index)
+            for n in group.repeat or [None]:
+                for field_name, field in group.fields.items():
+                    for column, loc in _field_columns(field, (*base, "fields", field_name)):
+                        note(column, loc, n)
+                for column in group.skip_if_empty or []:
+                    note(column, (*base, "skip_if_empty"), n)
+    return out
+
+
+def _written(document: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The part of ``loc`` the file spells out (``number: Kundennr`` has no ``column`` key)."""
+    node, out = document, []
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        if in_dict or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+            node = node[part]
+            out.append(part)
+        else:
+            break
+    return tuple(out)
+
+
+def _field_columns(field: FieldSpec, loc: tuple[Any, ...]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The source columns of one field with where each is written (``when`` branches and ``else`` included)."""
+    out: list[tuple[str, tuple[Any, ...]]] = []
+    if field.column is not None:
+        out.append((field.column, (*loc, "column")))
+    out += [(column, (*loc, "columns")) for column in field.columns or []]
+    for index, branch in enumerate(field.when or []):
+        out.append((branch.if_.column, (*loc, "when", index, "if", "column")))
+        out += _field_columns(branch, (*loc, "when", index))
+    if isinstance(field.else_, FieldSpec):
+        out += _field_columns(field.else_, (*loc, "else"))
+    return out
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str, label: str) -> MappingError:
+    """A YAML syntax error in plain words, at the line the mistake is on (the parser often notices it a line
+    later), with a hint about the usual causes: indentation, tabs, unclosed brackets and quotes."""
+    problem = str(getattr(exc, "problem", None) or exc)
+    context = str(getattr(exc, "context", None) or "")
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    line = problem_mark.line + 1 if problem_mark is not None else None
+    opened = context_mark.line + 1 if context_mark is not None else line
+    lines = text.splitlines()
+    if "'\\t'" in problem:
+        what, hint = "a tab character", "YAML is indented with spaces only; replace the tabs with spaces"
+    elif "but got '{'" in problem or "but got '['" in problem:
+        what, hint = "a brace inside `{...}`", 'quote values with braces or brackets: {column: "AP{n}_Name"}'
+    elif context.startswith("while parsing a flow"):
+        what, line = "a `{` or `[` that is not closed", opened
+        hint = "close it on the same line, or write the mapping as indented `key: value` lines"
+    elif context.startswith("while scanning a quoted"):
+        what, line = "a quote that is never closed", opened
+        hint = "close the quote at the end of the value"
+    elif "mapping values are not allowed" in problem:
+        before = _previous_line(lines, line)
+        if before is not None and ":" not in lines[before - 1] and not lines[before - 1].lstrip().startswith("-"):
+            what, line = "a line without `key: value`", before
+            hint = "write `key: value` with a colon and a space after the key"
+        else:
+            what, hint = "a `: ` inside a value", 'quote a value that contains ": " (number: "Kd: Nr")'
+    elif "expected <block end>" in problem or "expected <block mapping start>" in problem:
+        what = "indentation that does not fit the lines above"
+        hint = "indent keys of one level by the same number of spaces (two per level in the shipped mappings)"
+    elif "undefined alias" in problem:
+        what, hint = f"an unknown alias ({problem.split('alias')[-1].strip()})", "define `&name` before using `*name`"
+    else:
+        what, hint = problem, "check the indentation (spaces, not tabs) and the quoting on this line"
+    return MappingError(f"not valid YAML: {what}", path=label, line=line, hint=f"{hint} (parser: {problem})")
+
+
+def _previous_line(lines: list[str], line: int | None) -> int | None:
+    """The number of the last non-blank, non-comment line before ``line``."""
+    if line is None:
+        return None
+    for number in range(line - 1, 0, -1):
+        content = lines[number - 1].strip() if number - 1 < len(lines) else ""
+        if content and not content.startswith("#"):
+            return number
+    return None
 
 
 def _check_names(spec: MappingSpec, document: LineDict, label: str) -> None:

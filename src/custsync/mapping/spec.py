@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 REPEAT_MARK = "{n}"
 
@@ -259,6 +259,19 @@ class MappingSpec(_Strict):
     ignore_columns: list[str] = Field(default_factory=list)
     """Source columns dropped on purpose (shell wildcards): not reported as unread."""
     entities: dict[str, EntitySpec]
+    _label: str | None = PrivateAttr(default=None)
+    _origins: dict[str, tuple[int | None, str]] = PrivateAttr(default_factory=dict)
+
+    def locate_columns(self, label: str, origins: dict[str, tuple[int | None, str]]) -> None:
+        """Remember the mapping file and where each source column is named in it (set on load)."""
+        self._label, self._origins = label, dict(origins)
+
+    def origin_of(self, column: str) -> tuple[str, int | None, str] | None:
+        """``(mapping file, line, dotted key)`` naming the source ``column``; ``None`` when unknown."""
+        if self._label is None or column not in self._origins:
+            return None
+        line, key = self._origins[column]
+        return self._label, line, key
 
 
 def _substitute(value: Any, n: str) -> Any:
