@@ -221,6 +221,7 @@ def test_serve_runs_until_interrupted(tmp_path: Path) -> None:
                 continue
         assert info is not None, process.stderr.read() if process.poll() is not None else "no start line"  # type: ignore[union-attr]
         assert info["token"] == "cli-test-token" and info["url"].startswith("http://127.0.0.1:")
+        assert info["requests_per_minute"] is None  # no --rate-limit: the sandbox allows any rate
         headers = {"Authorization": "Bearer cli-test-token"}
         response = httpx.post(f"{info['url']}/api/v2/customers", headers=headers, json={"type": "company", "name": "A"})
         assert response.status_code == 201

@@ -26,7 +26,14 @@ from custsync.api._resources import (
     ResourceSpec,
     SubResource,
 )
-from custsync.api._settings import ENV_TOKEN, ENV_URL, PRODUCTION_REQUESTS_PER_MINUTE, ApiSettings, Secret
+from custsync.api._settings import (
+    ENV_RATE,
+    ENV_TOKEN,
+    ENV_URL,
+    PRODUCTION_REQUESTS_PER_MINUTE,
+    ApiSettings,
+    Secret,
+)
 from custsync.api._stats import CallStats
 from custsync.api._sync import CustomerApi, SyncResource
 from custsync.api._transport import SlotTransport
@@ -35,6 +42,7 @@ __all__ = [
     "ADDRESSES_SPEC",
     "CONTACTS_SPEC",
     "CUSTOMERS_SPEC",
+    "ENV_RATE",
     "ENV_TOKEN",
     "ENV_URL",
     "OPERATORS",

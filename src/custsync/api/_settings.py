@@ -18,6 +18,9 @@ ENV_URL = "CUSTSYNC_API_URL"
 ENV_TOKEN = "CUSTSYNC_API_TOKEN"
 ENV_FULL_CREATE_BODY = "CUSTSYNC_FULL_CREATE_BODY"
 _TRUE = frozenset({"1", "true", "yes", "on"})
+ENV_RATE = "CUSTSYNC_REQUESTS_PER_MINUTE"
+"""The client's rate limit when ``--requests-per-minute`` is not given: a rehearsal on the sandbox runs at the
+rate ``custsync sandbox serve`` prints instead of production's."""
 
 PRODUCTION_REQUESTS_PER_MINUTE = 100
 """The documented limit of the production API (the vendor warns it may change)."""
@@ -102,8 +105,11 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ApiSettings:
-        """Read URL and token from ``CUSTSYNC_API_URL`` / ``CUSTSYNC_API_TOKEN``; keyword overrides win."""
+        """Read URL and token from ``CUSTSYNC_API_URL`` / ``CUSTSYNC_API_TOKEN`` and the rate limit from
+        ``CUSTSYNC_REQUESTS_PER_MINUTE`` (default: production's); keyword overrides win."""
         env = os.environ if env is None else env
+        if "requests_per_minute" not in overrides and env.get(ENV_RATE, "").strip():
+            overrides["requests_per_minute"] = _rate_from_env(env[ENV_RATE])
         url = overrides.pop("url", None) or env.get(ENV_URL, "")
         token = overrides.pop("token", None) or env.get(ENV_TOKEN, "")
         if not url:
@@ -118,6 +124,19 @@ class ApiSettings:
     def origin(self) -> str:
         """``scheme://host:port`` — links are followed only within it, so the token never goes elsewhere."""
         return origin_of(self.url)
+
+
+def _rate_from_env(text: str) -> float:
+    try:
+        rate = float(text.strip().removesuffix("/min"))
+    except ValueError:
+        rate = 0.0
+    if not rate > 0 or rate == float("inf"):
+        raise ConfigError(
+            f"{ENV_RATE} must be a positive number of requests per minute, not {text!r}",
+            hint=f"e.g. {ENV_RATE}=6000, or unset it for production's {PRODUCTION_REQUESTS_PER_MINUTE}/min",
+        )
+    return rate
 
 
 def origin_of(url: str) -> str:

@@ -80,15 +80,31 @@ def serve(
     token = token or secrets.token_urlsafe(24)
     store = Store(db)
     counts = store.counts()
+    from custsync.api import ENV_RATE
+
+    rate = RateAdvice.of(knobs.rate_limit_per_min)
     if json_output:
-        emit_json({"url": url, "token": token, "db": str(db) if db else None, "knobs": knobs.describe(), **counts})
+        emit_json(
+            {
+                "url": url,
+                "token": token,
+                "db": str(db) if db else None,
+                "knobs": knobs.describe(),
+                "requests_per_minute": knobs.rate_limit_per_min,
+                **counts,
+            }
+        )
     else:
         console.print(f"[bold]custsync sandbox[/] listening on [cyan]{url}[/]", highlight=False)
         console.print(f"  token:    {token}", highlight=False)
         console.print(f"  database: {db or 'in memory (gone when stopped)'} ({counts['customers']} customers)")
         if knobs.active:
             console.print(f"  knobs:    {knobs.describe()}", highlight=False)
-        console.print(f"  use:      CUSTSYNC_API_URL={url} CUSTSYNC_API_TOKEN=<token above>", highlight=False)
+        console.print(f"  rate:     {rate.allowed}", highlight=False)
+        console.print(
+            f"  use:      CUSTSYNC_API_URL={url} CUSTSYNC_API_TOKEN=<token above> {ENV_RATE}={rate.client:g}",
+            highlight=False,
+        )
         console.print("  stop:     Ctrl+C", highlight=False)
     server = uvicorn.Server(uvicorn_config(create_app(store, token, knobs), host=host, port=bound))
     try:
@@ -157,6 +173,25 @@ def load_command(
             f"{result['contacts']} contact persons from {result['snapshot']} into {db}",
             highlight=False,
         )
+
+
+UNLIMITED_CLIENT_RATE = 100_000
+"""What to tell clients of a sandbox without a rate limit: fast, but still a finite, even pace."""
+
+
+@dataclass(frozen=True)
+class RateAdvice:
+    """The request rate a sandbox allows, and the client rate that keeps a rehearsal just under it."""
+
+    allowed: str
+    client: float
+
+    @classmethod
+    def of(cls, limit_per_min: int | None) -> RateAdvice:
+        if limit_per_min is None:
+            return cls("no limit (run with --rate-limit N/min to imitate production)", UNLIMITED_CLIENT_RATE)
+        client = max(1, int(limit_per_min * 0.9))  # a margin: the server counts in a sliding window
+        return cls(f"at most {limit_per_min} requests/min, then 429 with Retry-After", client)
 
 
 @dataclass(frozen=True)
