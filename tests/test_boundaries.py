@@ -171,6 +171,7 @@ PUBLIC_NAMES: dict[str, set[str]] = {
         "diff_entity",
         "epoch_us",
         "inferred_columns",
+        "key_bases",
         "member",
         "normalise_column",
         "normalise_frame",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from custsync.model import ENTITIES
-from custsync.reconcile import Create, Remote, address_keys, contact_keys, customer_numbers
+from custsync.reconcile import Create, Remote, address_keys, contact_keys, customer_numbers, key_bases
 
 
 async def find_created(
@@ -37,6 +37,6 @@ async def find_created(
         want_key, have_keys = address_keys(wanted, existing)
     else:
         want_key, have_keys = contact_keys(wanted, contact_key), contact_keys(existing, contact_key)
-    target = str(want_key.iloc[0]).split("#", 1)[0]
-    hits = existing[have_keys.str.split("#").str[0].eq(target).fillna(False).to_numpy()]
+    target = key_bases(want_key).iloc[0]
+    hits = existing[key_bases(have_keys).eq(target).fillna(False).to_numpy()]
     return None if hits.empty else str(hits["id"].iloc[0])

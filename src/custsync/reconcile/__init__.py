@@ -13,7 +13,7 @@ from custsync.reconcile.build import Current, PlanOptions, build_plan, compared_
 from custsync.reconcile.desired import Desired, SourceFile, inferred_columns
 from custsync.reconcile.diff import EntityDiff, diff_entity
 from custsync.reconcile.fingerprint import record_digests
-from custsync.reconcile.keys import CONTACT_KEY_COLUMNS, address_keys, contact_keys, customer_numbers
+from custsync.reconcile.keys import CONTACT_KEY_COLUMNS, address_keys, contact_keys, customer_numbers, key_bases
 from custsync.reconcile.modes import DeletePolicy, Mode, Scope, check_mirror_options, delete_limit
 from custsync.reconcile.normalise import normalise_column, normalise_frame
 from custsync.reconcile.plan import SYNCED_COLUMNS, Create, Delete, EntityPlan, Plan, PlanMeta, Update
@@ -50,6 +50,7 @@ __all__ = [
     "diff_entity",
     "epoch_us",
     "inferred_columns",
+    "key_bases",
     "member",
     "normalise_column",
     "normalise_frame",

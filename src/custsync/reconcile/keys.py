@@ -156,6 +156,18 @@ def _remembered_ids(desired: pd.DataFrame, memory: pd.DataFrame) -> pd.Series:
     return pd.Series(merged["id"].to_numpy(), index=desired.index, dtype="string")
 
 
+REPEAT = "#"
+"""Marks the occurrence number :func:`_dedupe` appends to a repeated key (``key#1``, ``key#2``...)."""
+_REPEAT_SUFFIX = r"#\d+$"
+
+
+def key_bases(keys: pd.Series) -> pd.Series:
+    """``keys`` without the occurrence number :func:`_dedupe` appended: what identifies the record itself.
+
+    Only a trailing ``#<n>`` is taken off, so a ``#`` inside the data (``Hof #2 links``) stays part of the key."""
+    return keys.astype("string").str.replace(_REPEAT_SUFFIX, "", regex=True)
+
+
 def _dedupe(keys: pd.Series, tiebreak: pd.Series | None = None) -> pd.Series:
     """Number repeated keys ``#1``, ``#2``... in the order of ``tiebreak`` (then of the rows) within each key."""
     keys = keys.astype("string")
@@ -171,4 +183,4 @@ def _dedupe(keys: pd.Series, tiebreak: pd.Series | None = None) -> pd.Series:
         positions = np.empty(len(keys), dtype=np.int64)
         positions[order["row"].to_numpy()] = order.groupby("key", dropna=False, sort=False).cumcount().to_numpy()
         occurrence = pd.Series(positions, index=keys.index)
-    return keys.where(occurrence == 0, keys + "#" + occurrence.astype("string"))
+    return keys.where(occurrence == 0, keys + REPEAT + occurrence.astype("string"))
