@@ -35,10 +35,11 @@ from custsync.reconcile.plan import Create, Delete, EntityPlan, Plan, PlanMeta, 
 from custsync.reconcile.values import as_set, epoch_us, member, plain, records, to_list
 
 KEY_COLUMNS = {
-    "customers": {"number"},
-    "addresses": {"customerNumber", "type", "matchKey"},
-    "contacts": {"customerNumber"},
+    "customers": set(CUSTOMERS.key),
+    "addresses": set(ADDRESSES.key),
+    "contacts": {CONTACTS.parent_key},  # a contact's name is compared: keyed by e-mail, a rename is a patch
 }
+"""Per entity, the columns that identify a record (the model's keys) and so are never compared or patched."""
 PERSON = "person"
 
 
