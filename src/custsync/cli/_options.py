@@ -7,10 +7,15 @@ that ``custsync --help`` does not import pandas and friends.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from custsync.api import ApiSettings
+    from custsync.pipeline import Connection
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 
@@ -45,3 +50,27 @@ RateOpt = Annotated[
     float | None, typer.Option("--requests-per-minute", help="Client rate limit (default: production's 100/min).")
 ]
 ConcurrencyOpt = Annotated[int | None, typer.Option("--concurrency", help="Requests in flight at most.")]
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """The client options of the command line (``--requests-per-minute``, ``--concurrency``): every command
+    builds its API settings here; the URL and token come from the environment."""
+
+    requests_per_minute: float | None = None
+    concurrency: int | None = None
+
+    def settings(self) -> ApiSettings:
+        from custsync.api import ApiSettings
+
+        overrides: dict[str, Any] = {}
+        if self.requests_per_minute is not None:
+            overrides["requests_per_minute"] = self.requests_per_minute
+        if self.concurrency is not None:
+            overrides["concurrency"] = self.concurrency
+        return ApiSettings.from_env(**overrides)
+
+    def connection(self) -> Connection:
+        from custsync.pipeline import Connection
+
+        return Connection(self.settings())

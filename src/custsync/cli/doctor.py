@@ -7,7 +7,7 @@ import asyncio
 from rich.table import Table
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
-from custsync.cli._options import JsonOpt, RateOpt, StateDirOpt
+from custsync.cli._options import ClientOptions, JsonOpt, RateOpt, StateDirOpt
 from custsync.defaults import DEFAULT_STATE_DIR
 from custsync.errors import AuthError
 
@@ -25,11 +25,10 @@ def doctor_command(
     items carry every field the diff needs, the shapes of groups, references and countries, and rate-limit
     headers. The result is saved in the state directory; plan, sync and export read it to pick their strategy.
     """
-    from custsync.api import ApiSettings, AsyncCustomerApi
+    from custsync.api import AsyncCustomerApi
     from custsync.doctor import probe, save_capabilities
 
-    overrides = {} if requests_per_minute is None else {"requests_per_minute": requests_per_minute}
-    settings = ApiSettings.from_env(**overrides)
+    settings = ClientOptions(requests_per_minute).settings()
 
     async def run():  # type: ignore[no-untyped-def]
         async with AsyncCustomerApi(settings) as api:

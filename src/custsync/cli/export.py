@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
-from custsync.cli._options import ConcurrencyOpt, JsonOpt, StateDirOpt
+from custsync.cli._options import ClientOptions, ConcurrencyOpt, JsonOpt, StateDirOpt
 from custsync.defaults import DEFAULT_ROLLING_SHARE, DEFAULT_STATE_DIR
 from custsync.errors import ConfigError
 
@@ -50,7 +50,7 @@ def export_command(
     Select customers with --filter KEY OP VALUE (repeatable, AND-combined), e.g. --filter city equals Berlin;
     in, notIn and between take comma-separated values. Sub-resources follow their customers.
     """
-    from custsync.api import ApiSettings, CustomerApi
+    from custsync.api import CustomerApi
     from custsync.export import CSV_DIALECTS, FORMATS, ExportOptions, export_snapshot
 
     if format not in FORMATS:
@@ -67,12 +67,7 @@ def export_command(
         neutralise_formulas=neutralise,
         state_dir=state_dir,
     )
-    overrides: dict[str, Any] = {}
-    if requests_per_minute is not None:
-        overrides["requests_per_minute"] = requests_per_minute
-    if concurrency is not None:
-        overrides["concurrency"] = concurrency
-    settings = ApiSettings.from_env(**overrides)
+    settings = ClientOptions(requests_per_minute, concurrency).settings()
     show_bar = not json_output and console.is_terminal
     with CustomerApi(settings) as api, _Bar(enabled=show_bar) as bar:
         result = export_snapshot(api, options, bar if show_bar else None)

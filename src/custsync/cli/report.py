@@ -17,8 +17,8 @@ import typer
 from rich.markup import escape
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
-from custsync.cli._options import JsonOpt, ScopeOpt, StrictColumnsOpt
-from custsync.cli.sync import ClientOptions, plan_options
+from custsync.cli._options import ClientOptions, JsonOpt, ScopeOpt, StrictColumnsOpt
+from custsync.cli.sync import plan_options
 from custsync.defaults import DEFAULT_REPORT_DIR, DEFAULT_STATE_DIR
 
 if TYPE_CHECKING:  # pandas and friends: imported when the command runs, not for --help

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +17,7 @@ from rich.markup import escape
 
 from custsync.cli._app import app, console, emit_json, friendly_errors
 from custsync.cli._options import (
+    ClientOptions,
     ConcurrencyOpt,
     ContactKeyOpt,
     ForceOpt,
@@ -37,37 +37,12 @@ from custsync.cli._options import (
 from custsync.defaults import DEFAULT_STATE_DIR
 
 if TYPE_CHECKING:  # the library pulls in pandas, pandera and pyarrow: imported where a command runs
-    from custsync import pipeline
-    from custsync.api import ApiSettings
     from custsync.apply import ApplyReport
     from custsync.pipeline import Loaded
     from custsync.reconcile import Plan, PlanOptions
 
 SHOWN_CHANGES = 10
 SINGULAR = {"customers": "customer", "addresses": "address", "contacts": "contact"}
-
-
-@dataclass(frozen=True)
-class ClientOptions:
-    """The client options of the command line; the URL and token come from the environment."""
-
-    requests_per_minute: float | None
-    concurrency: int | None
-
-    def settings(self) -> ApiSettings:
-        from custsync.api import ApiSettings
-
-        overrides: dict[str, Any] = {}
-        if self.requests_per_minute is not None:
-            overrides["requests_per_minute"] = self.requests_per_minute
-        if self.concurrency is not None:
-            overrides["concurrency"] = self.concurrency
-        return ApiSettings.from_env(**overrides)
-
-    def connection(self) -> pipeline.Connection:
-        from custsync.pipeline import Connection
-
-        return Connection(self.settings())
 
 
 @app.command("plan")
