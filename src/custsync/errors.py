@@ -13,7 +13,9 @@
         ├── ConflictError         409 (for example a customer number that already exists)
         ├── RateLimitedError      429 that outlived the retries
         ├── ServerError           5xx that outlived the retries
-        └── TransportError        timeouts, refused or dropped connections that outlived the retries
+        ├── TransportError        timeouts, refused or dropped connections that outlived the retries
+        ├── ResponseError         a 2xx answer custsync cannot read (HTML, cut-off JSON, no ``data``/``extra``)
+        └── ListingError          a listing custsync cannot vouch for (repeated pages, no end, counts that disagree)
 
 API errors carry the HTTP method, the path and the record key they concerned — never the token, never headers.
 """
@@ -148,3 +150,15 @@ class ServerError(ApiError):
 
 class TransportError(ApiError):
     """No usable answer: timeout, refused or dropped connection, after the retries."""
+
+
+class ResponseError(ApiError):
+    """A 2xx answer whose body is not what the API promises: not JSON, cut off, or without its envelope.
+
+    Never retried and never read as "empty": a proxy's login page or a half-sent list must stop the run.
+    """
+
+
+class ListingError(ApiError):
+    """A list call could not be read to its end with confidence: a page repeated, no end in sight, or the
+    ids seen disagree with ``totalCount``. Nothing built on such a listing (export, mirror) may succeed."""

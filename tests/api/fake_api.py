@@ -128,9 +128,12 @@ class FakeApi:
         i = 0
         while f"filter[{i}][key]" in q:
             key, op, value = q[f"filter[{i}][key]"], q[f"filter[{i}][op]"], q.get(f"filter[{i}][value]")
-            if op != "equals":
+            if op == "equals":
+                items = [r for r in items if str(r.get(key)) == value]
+            elif op == "greaterThan" and key == "id" and value is not None and value.isdigit():
+                items = [r for r in items if int(r["id"]) > int(value)]
+            else:
                 return _problem(400, "Bad Request")
-            items = [r for r in items if str(r.get(key)) == value]
             i += 1
         number, size = int(q.get("page[number]", "1")), int(q.get("page[size]", "10"))
         page = items[(number - 1) * size : number * size]

@@ -414,5 +414,5 @@ def test_bad_page_size_and_malformed_list_answers_are_clear_errors() -> None:
         async with AsyncCustomerApi(settings(), transport=transport) as api:
             await api.customers.all()
 
-    with pytest.raises(ApiError, match="the list answer is not"):
+    with pytest.raises(ApiError, match=r"the list answer is a JSON list, not \{data, extra\}"):
         asyncio.run(main())

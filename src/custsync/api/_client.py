@@ -23,7 +23,9 @@ from tenacity import (
     wait_random,
 )
 
+from custsync.api._envelope import ListAnswer, read_item, read_list
 from custsync.api._errors import (
+    error_from_deadline,
     error_from_response,
     error_from_transport,
     is_retryable,
@@ -35,7 +37,7 @@ from custsync.api._resources import Addresses, Contacts, Customers, Ref
 from custsync.api._settings import ApiSettings, origin_of
 from custsync.api._stats import CallStats
 from custsync.api._transport import SlotTransport
-from custsync.errors import ApiError, ConfigError, ConflictError, NotFoundError, RateLimitedError
+from custsync.errors import ApiError, AuthError, ConfigError, ConflictError, NotFoundError, RateLimitedError
 
 log = logging.getLogger("custsync.api")
 
@@ -69,6 +71,11 @@ class AsyncCustomerApi:
             transport=transport or SlotTransport(self.settings.concurrency, verify=self.settings.verify_tls),
         )
         self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._refused: AuthError | None = None
+        self.paging_styles: dict[str, str] = {}
+        """What each kind of list was found to page by (``page`` or ``cursor``), learnt from its answers."""
+        self.keyset_refused: set[str] = set()
+        """Kinds of list whose server refused or ignored ``id greaterThan`` (listed by page numbers instead)."""
         self.customers = Customers(self)
 
     def addresses(self, customer: Ref) -> Addresses:
@@ -103,6 +110,24 @@ class AsyncCustomerApi:
                 hint="the API returned a link outside CUSTSYNC_API_URL; the token is only sent to that host",
             )
         return link
+
+    # -- reading answers -------------------------------------------------------------------------------------
+
+    def read_list(self, response: httpx.Response) -> ListAnswer:
+        """A list answer, its envelope checked (see :mod:`custsync.api._envelope`)."""
+        return read_list(response, path=response.request.url.path, redact=self._token())
+
+    def read_item(self, response: httpx.Response) -> dict[str, Any]:
+        """A view answer's ``data``, its envelope checked."""
+        return read_item(response, path=response.request.url.path, redact=self._token())
+
+    @property
+    def refused(self) -> AuthError | None:
+        """The 401/403 that stopped this client, if one did: after it, no request is sent any more."""
+        return self._refused
+
+    def _token(self) -> str:
+        return self.settings.token.get_secret_value()
 
     # -- sending ---------------------------------------------------------------------------------------------
 
@@ -203,17 +228,24 @@ class AsyncCustomerApi:
         self, method: str, url: str, *, resource: str, params: Any, json: Any, key: str | None
     ) -> httpx.Response:
         async with self._slots:
+            self._check_not_refused(method, url, key)
             gate = self._rate_gate()
             await gate.acquire()
+            self._check_not_refused(method, url, key)
             request = self._http.build_request(method, url, params=params, json=json)
             path = request.url.path
             started = time.perf_counter()
             try:
-                response = await self._http.send(request)
+                async with asyncio.timeout(self.settings.deadline):  # connect + send + headers + whole body
+                    response = await self._http.send(request)
             except httpx.TransportError as exc:
                 self.stats.record(method, resource, type(exc).__name__)
                 log.info("%s %s: no answer (%s)", method, path, type(exc).__name__)
                 raise error_from_transport(exc, method=method, path=path, key=key) from None
+            except TimeoutError:
+                self.stats.record(method, resource, "Deadline")
+                log.info("%s %s: no complete answer within %.0f s", method, path, self.settings.deadline)
+                raise error_from_deadline(self.settings.deadline, method=method, path=path, key=key) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.stats.record(method, resource, response.status_code)
         log.debug("%s %s -> %d in %.0f ms", method, path, response.status_code, elapsed_ms)
@@ -223,7 +255,27 @@ class AsyncCustomerApi:
             gate.on_success()
         if response.is_success:
             return response
-        raise error_from_response(response, method=method, path=path, key=key)
+        error = error_from_response(response, method=method, path=path, key=key)
+        if isinstance(error, AuthError) and self._refused is None:
+            self._refused = error
+            log.error("%s %s: %s — no further request is sent", method, path, error.message)
+        raise error
+
+    def _check_not_refused(self, method: str, url: str, key: str | None) -> None:
+        """After a 401/403 the token is bad or lacks rights: every further request would fail the same way
+        (and spend the rate limit), so none is sent."""
+        if self._refused is not None:
+            first = self._refused
+            error = AuthError(
+                f"not sent: the API refused the token earlier ({first.status} on {first.method} {first.path})",
+                method=method,
+                path=_path(url),
+                status=first.status,
+                key=key,
+                hint=first.hint,
+            )
+            error.not_sent = True  # type: ignore[attr-defined]
+            raise error
 
     def _rate_gate(self) -> RateGate:
         if self._gate is None:

@@ -69,6 +69,20 @@ def error_from_transport(exc: httpx.TransportError, *, method: str, path: str, k
     return err
 
 
+def error_from_deadline(deadline: float, *, method: str, path: str, key: str | None) -> TransportError:
+    """The exception for an answer that did not complete within the total deadline (a trickling server)."""
+    err = TransportError(
+        f"no complete answer within the deadline of {deadline:g} s",
+        method=method,
+        path=path,
+        key=key,
+        hint="the server answers too slowly; check the network, or raise the client's deadline",
+    )
+    err.not_sent = False  # type: ignore[attr-defined]
+    err.maybe_in_progress = True  # type: ignore[attr-defined]
+    return err
+
+
 def is_retryable(exc: BaseException) -> bool:
     """5xx, 429 and transport failures are worth another try; every other answer is final."""
     if getattr(exc, "final", False):

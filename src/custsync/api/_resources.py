@@ -7,12 +7,17 @@ their own ``links.self`` when the caller passes the resource, by id otherwise.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from custsync.api._query import Filter, Order, encode_query
-from custsync.errors import ApiError, NotFoundError
+import httpx
+
+from custsync.api._envelope import ListAnswer
+from custsync.api._pagination import KeysetRefused, Lister, Page, keyset_pages, pages, verified_items
+from custsync.api._query import Filter, Order, QueryParams, encode_query
+from custsync.errors import NotFoundError
 
 if TYPE_CHECKING:
     from custsync.api._client import AsyncCustomerApi
@@ -24,6 +29,8 @@ Ref = str | int | Mapping[str, Any]
 """An id, or a resource as the API returned it (then its ``links.self`` is used)."""
 
 Match = Callable[[Mapping[str, Any]], bool]
+
+log = logging.getLogger("custsync.api")
 
 
 @dataclass(frozen=True)
@@ -58,17 +65,6 @@ CONTACTS_SPEC = ResourceSpec(
 )
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a list call."""
-
-    number: int
-    size: int
-    items: list[dict[str, Any]]
-    total: int | None
-    """``extra.totalCount`` as the server reported it with this page."""
-
-
 class Resource:
     """List, view, create, update and delete one kind of resource."""
 
@@ -86,51 +82,58 @@ class Resource:
     async def pages(
         self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
     ) -> AsyncIterator[Page]:
-        """Stream the pages of a list call, fetching the next only when the previous is consumed."""
-        if not 1 <= page_size <= PAGE_SIZE:
-            raise ValueError(f"page_size must be between 1 and {PAGE_SIZE}, got {page_size}")
-        number = 1
-        seen = 0
-        while True:
-            params = encode_query(filters, order, page_number=number, page_size=page_size)
-            response = await self.api.send("GET", self.collection_url, resource=self.spec.name, params=params)
-            body = response.json()
-            if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
-                raise ApiError(
-                    "the list answer is not {data: [...], extra: {...}}",
-                    method="GET",
-                    path=response.request.url.path,
-                    status=response.status_code,
-                )
-            items = list(body.get("data") or [])
-            total = (body.get("extra") or {}).get("totalCount")
-            yield Page(number=number, size=page_size, items=items, total=total)
-            seen += len(items)
-            if len(items) < page_size or (isinstance(total, int) and seen >= total):
-                return
-            number += 1
+        """Stream the pages of a list call (page numbers or cursor), the next fetched only when asked for.
 
-    async def list(
-        self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Stream the items of all pages."""
-        async for page in self.pages(filters, order, page_size=page_size):
-            for item in page.items:
-                yield item
+        It never stops while ``totalCount`` says there is more, refuses a repeated page and stops after
+        ``max_pages`` with a :class:`~custsync.errors.ListingError`. It does not vouch for a list that changes
+        meanwhile; :meth:`all` does.
+        """
+        _check_page_size(page_size)
+        async for page in pages(self._lister(), encode_query(filters, order), page_size):
+            yield page
 
     async def all(
         self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
     ) -> list[dict[str, Any]]:
-        """All items of all pages in one list."""
-        return [item async for item in self.list(filters, order, page_size=page_size)]
+        """All items, none skipped and none twice even while others write (or a :class:`ListingError`).
+
+        Ordered by id (or unordered), the list is read by keyset (``id greaterThan <last id>``); when the
+        server refuses that, or another order is asked for, by page numbers with a consistency check.
+        """
+        _check_page_size(page_size)
+        lister = self._lister()
+        by_id = not order or list(order) == [Order("id", "asc")]
+        if by_id and self.spec.name not in self.api.keyset_refused:
+            items: list[dict[str, Any]] = []
+            try:
+                async for chunk in keyset_pages(lister, filters, page_size):
+                    items.extend(chunk)
+                return items
+            except KeysetRefused as exc:
+                log.info("%s: no keyset listing (%s); reading by page numbers, checked", lister.what, exc)
+                self.api.keyset_refused.add(self.spec.name)
+        return await verified_items(lister, filters, order or [Order("id", "asc")], page_size)
+
+    async def list(
+        self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The items of :meth:`all`, one by one (read completely first: a listing is vouched for at its end)."""
+        for item in await self.all(filters, order, page_size=page_size):
+            yield item
 
     async def get(self, ref: Ref, *, key: str | None = None) -> dict[str, Any]:
-        """One resource; the ``{"data": {...}}`` envelope of view responses is unwrapped."""
+        """One resource; the ``{"data": {...}}`` envelope of view answers is required and unwrapped."""
         response = await self.api.send("GET", self.item_url(ref), resource=self.spec.name, key=key)
-        body = response.json()
-        if isinstance(body, dict) and isinstance(body.get("data"), dict):
-            body = body["data"]
-        return dict(body)
+        return dict(self.api.read_item(response))
+
+    def _lister(self) -> Lister:
+        async def fetch(params: QueryParams) -> ListAnswer:
+            response = await self.api.send("GET", self.collection_url, resource=self.spec.name, params=params)
+            return self.api.read_list(response)
+
+        settings = self.api.settings
+        what = f"GET {httpx.URL(self.collection_url).path}"
+        return Lister(fetch, what, self.api.paging_styles, self.spec.name, settings.paging, settings.max_pages)
 
     # -- writing ---------------------------------------------------------------------------------------------
 
@@ -167,9 +170,8 @@ class Customers(Resource):
 
     async def find_by_number(self, number: str) -> dict[str, Any] | None:
         """The customer with this number, or ``None`` (one list call)."""
-        params = encode_query([Filter("number", "equals", number)], page_number=1, page_size=10)
-        response = await self.api.send("GET", self.collection_url, resource=self.spec.name, params=params, key=number)
-        for item in response.json().get("data") or []:
+        answer = await self._lister().first(encode_query([Filter("number", "equals", number)]), 10)
+        for item in answer.items:
             if str(item.get("number")) == str(number):
                 return dict(item)
         return None
@@ -299,6 +301,11 @@ class Contacts(SubResource):
     """Contact persons (v1) of one customer."""
 
     spec = CONTACTS_SPEC
+
+
+def _check_page_size(page_size: int) -> None:
+    if not 1 <= page_size <= PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {PAGE_SIZE}, got {page_size}")
 
 
 def _fields_match(body: Mapping[str, Any], fields: tuple[str, ...]) -> Match:

@@ -10,6 +10,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
 from custsync.errors import ConfigError
@@ -75,6 +76,15 @@ class ApiSettings:
     burst: int = 1
     concurrency: int = 8
     timeout: float = 30.0
+    """Seconds to wait for a connection, or for the next bytes of an answer (per phase, as httpx counts)."""
+    deadline: float = 120.0
+    """Seconds one attempt of a request may take in all (connect, send, headers and body): a server trickling
+    one byte per second passes every read timeout and is cut off by this."""
+    paging: Literal["auto", "page", "cursor"] = "auto"
+    """How lists page: ``page[number]``, ``cursor[nextCursor]``, or ``auto`` (page numbers until an answer
+    shows ``extra.cursor`` or refuses ``page[...]``; what is learnt holds for the client's lifetime)."""
+    max_pages: int = 10_000
+    """A hard ceiling on the pages one listing may read: a server sending full pages forever is stopped."""
     max_retries: int = 5
     retry_backoff: float = 0.5
     """First retry delay in seconds; doubles per attempt, with jitter, up to ``retry_backoff_max``."""
@@ -102,6 +112,12 @@ class ApiSettings:
             raise ConfigError(f"max_retries must not be negative, got {self.max_retries}")
         if self.timeout <= 0:
             raise ConfigError(f"timeout must be positive, got {self.timeout}")
+        if self.deadline <= 0:
+            raise ConfigError(f"deadline must be positive, got {self.deadline}")
+        if self.paging not in ("auto", "page", "cursor"):
+            raise ConfigError(f"paging must be auto, page or cursor, got {self.paging!r}")
+        if self.max_pages < 1:
+            raise ConfigError(f"max_pages must be at least 1, got {self.max_pages}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ApiSettings:

@@ -24,7 +24,7 @@ from typing import Any
 
 from custsync.apply.journal import DONE, FAILED, SENT, Journal
 from custsync.apply.lookup import find_created
-from custsync.errors import ApiError, CustsyncError
+from custsync.errors import ApiError, AuthError, CustsyncError
 from custsync.reconcile import Create, Delete, Plan, Remote, Update
 
 Op = Create | Update | Delete
@@ -83,6 +83,8 @@ class Executor:
         )
         self.customer_ids: dict[str, str] = {}
         self.advance: ProgressHook = lambda n: None
+        self.refused: AuthError | None = None
+        """The 401/403 that stopped the run: operations not yet started stay ``planned`` for a later resume."""
 
     def operations(self) -> list[tuple[str, str, Op]]:
         """``(op id, entity, op)`` for every operation; ids are stable for a given plan."""
@@ -106,13 +108,23 @@ class Executor:
             by_phase.setdefault(_phase(item[1], item[2]), []).append(item)
         for phase in sorted(by_phase):
             await asyncio.gather(*(self._one(op_id, entity, op) for op_id, entity, op in by_phase[phase]))
+            if self.refused is not None:
+                break
+        if self.refused is not None:
+            self.journal.finish("refused")
+            raise self.refused
         self.journal.finish("ok" if self.report.ok else "failed")
         return self.report
 
     async def _one(self, op_id: str, entity: str, op: Op) -> None:
         async with self.bound:
+            if self.refused is not None:  # the token was refused: the whole run stops, nothing more is sent
+                return
             try:
                 await self._execute(op_id, entity, op)
+            except AuthError as exc:
+                self.refused = self.refused or exc
+                self._fail(op_id, entity, op, exc)
             except CustsyncError as exc:
                 self._fail(op_id, entity, op, exc)
             except Exception as exc:  # one broken record must not stop the others; reported with its type
