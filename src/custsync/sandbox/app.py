@@ -166,6 +166,7 @@ class _Api:
         self._openapi: dict[str, Any] | None = None
         self._client_violations = client_violations
         knobs = knobs or Knobs()
+        self.knobs = knobs
         shapes = {
             "groups": knobs.groups_as_objects,
             "references": knobs.references_as_objects,
@@ -313,11 +314,17 @@ class _Api:
         where: list[str],
         params: list[Any],
     ) -> Response:
-        q = query.parse(request.query_params.multi_items(), keys, order_keys)
+        paging, cap = self.knobs.paging, self.knobs.page_size_cap
+        q = query.parse(request.query_params.multi_items(), keys, order_keys, paging=paging, size_cap=cap)
         total, rows = self.store.query(table, where + q.where, params + q.params, q.order, q.size, q.offset)
         base = _json_base(request)
         data = ",".join(render(row, base) for row in rows)
-        extra = f'{{"totalCount":{total},"page":{{"number":{q.page},"size":{q.size}}}}}'
+        if q.start is not None:
+            after = q.start + len(rows)
+            following = query.encode_cursor(after) if rows and after < total else ""
+            extra = f'{{"totalCount":{total},"cursor":{{"nextCursor":"{following}","size":{q.size}}}}}'
+        else:
+            extra = f'{{"totalCount":{total},"page":{{"number":{q.page},"size":{q.size}}}}}'
         return _json_text(f'{{"data":[{data}],"extra":{extra}}}')
 
 

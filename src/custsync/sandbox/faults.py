@@ -11,6 +11,10 @@ is exempt from every knob.
 - ``fail_after_commit_rate``: a successful write (POST/PATCH/DELETE) is committed, then the client gets a ``500``
   or the connection is dropped (``fail_after_commit_mode``: ``mixed``, ``500`` or ``drop``) — the case that
   makes a naive retrying client create duplicates.
+
+Two knobs change how lists page rather than inject faults (the list handler reads them): ``paging="cursor"``
+pages every list by ``cursor[size]``/``cursor[nextCursor]`` as the spec's v1 customer list does (and refuses
+``page[...]``), ``page_size_cap`` holds pages below the 50 a client may ask for.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 EXEMPT_PATHS = frozenset({"/openapi.json"})
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 AFTER_COMMIT_MODES = ("mixed", "500", "drop")
+PAGING_STYLES = ("page", "cursor")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ class Knobs:
     """Response shape: ``paymentMethod``/``shippingMethod`` as ``{"id": ...}``."""
     country_names: bool = False
     """Response shape: address and contact countries as German names ("Deutschland")."""
+    paging: str = "page"
+    """``page`` (``page[number]``/``page[size]``) or ``cursor`` (``cursor[size]``/``cursor[nextCursor]``)."""
+    page_size_cap: int | None = None
+    """Pages hold at most this many items, whatever ``page[size]`` asks for."""
 
     def __post_init__(self) -> None:
         for name in ("fail_rate", "fail_after_commit_rate", "drop_rate"):
@@ -67,6 +76,10 @@ class Knobs:
             raise ValueError(f"rate_limit_per_min must be at least 1, not {self.rate_limit_per_min}")
         if self.fail_after_commit_mode not in AFTER_COMMIT_MODES:
             raise ValueError(f"fail_after_commit_mode must be one of {', '.join(AFTER_COMMIT_MODES)}")
+        if self.paging not in PAGING_STYLES:
+            raise ValueError(f"paging must be one of {', '.join(PAGING_STYLES)}, not {self.paging!r}")
+        if self.page_size_cap is not None and self.page_size_cap < 1:
+            raise ValueError(f"page_size_cap must be at least 1, not {self.page_size_cap}")
 
     @property
     def active(self) -> bool:
@@ -79,7 +92,8 @@ class Knobs:
         )
 
     def describe(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, 0, 0.0) and k != "fail_after_commit_mode"}
+        defaults = {"fail_after_commit_mode", "paging"} if self.paging == "page" else {"fail_after_commit_mode"}
+        return {k: v for k, v in asdict(self).items() if v not in (None, 0, 0.0) and k not in defaults}
 
 
 def parse_rate_limit(text: str) -> int:

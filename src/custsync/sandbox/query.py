@@ -7,6 +7,8 @@ seed says the real list does. Anything unknown or malformed is collected into on
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -158,6 +160,7 @@ CONTACT_ORDER_ONLY: dict[str, Key] = {
 _FILTER = re.compile(r"^filter\[(\d+)\]\[(key|op|value|from|to)\](?:\[\d*\])?$")
 _ORDER = re.compile(r"^order\[(\d+)\]\[(field|dir)\]$")
 _PAGE = re.compile(r"^page\[(number|size)\]$")
+_CURSOR = re.compile(r"^cursor\[(nextCursor|size)\]$")
 
 
 @dataclass
@@ -169,19 +172,47 @@ class ListQuery:
     order: str = "t.id ASC"
     page: int = 1
     size: int = DEFAULT_PAGE_SIZE
+    start: int | None = None
+    """The offset a cursor points at (cursor paging); ``None`` pages by number."""
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.size
+        return self.start if self.start is not None else (self.page - 1) * self.size
+
+
+def encode_cursor(offset: int) -> str:
+    """A cursor as the spec shows them: the offset of the next item, base64-encoded (``MTA=`` is 10)."""
+    return base64.b64encode(str(offset).encode()).decode()
+
+
+def _decode_cursor(raw: str, errors: list[str]) -> int:
+    try:
+        text = base64.b64decode(raw, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        text = ""
+    if not text.isdigit():
+        errors.append(f"cursor[nextCursor] '{raw}' is not a cursor this server gave out.")
+        return 0
+    return int(text)
 
 
 def parse(
-    items: Iterable[tuple[str, str]], keys: dict[str, Key], order_keys: dict[str, Key] | None = None
+    items: Iterable[tuple[str, str]],
+    keys: dict[str, Key],
+    order_keys: dict[str, Key] | None = None,
+    *,
+    paging: str = "page",
+    size_cap: int | None = None,
 ) -> ListQuery:
-    """Parse the query string items of a list request; raise a 400 problem naming every bad parameter."""
+    """Parse the query string items of a list request; raise a 400 problem naming every bad parameter.
+
+    ``paging="cursor"`` reads ``cursor[size]``/``cursor[nextCursor]`` and refuses ``page[...]`` (and the other
+    way round); ``size_cap`` shrinks every page to at most that many items.
+    """
     filters: dict[int, dict[str, Any]] = {}
     orders: dict[int, dict[str, str]] = {}
     page: dict[str, str] = {}
+    cursor: dict[str, str] = {}
     errors: list[str] = []
     for name, value in items:
         if match := _FILTER.match(name):
@@ -193,15 +224,27 @@ def parse(
         elif match := _ORDER.match(name):
             orders.setdefault(int(match[1]), {})[match[2]] = value
         elif match := _PAGE.match(name):
+            if paging == "cursor":
+                errors.append(f"This list pages by cursor (cursor[size], cursor[nextCursor]), not '{name}'.")
             page[match[1]] = value
-        elif name.startswith(("filter", "order", "page")):
+        elif match := _CURSOR.match(name):
+            if paging != "cursor":
+                errors.append(f"This list pages by page[number] and page[size], not '{name}'.")
+            cursor[match[1]] = value
+        elif name.startswith(("filter", "order", "page", "cursor")):
             errors.append(f"Malformed query parameter '{name}'.")
     query = ListQuery()
     for index in sorted(filters):
         _add_filter(query, index, filters[index], keys, errors)
     query.order = _order(orders, {**keys, **(order_keys or {})}, errors)
-    query.page = _integer(page.get("number"), "page[number]", 1, None, 1, errors)
-    query.size = _integer(page.get("size"), "page[size]", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, errors)
+    if paging == "cursor":
+        query.size = _integer(cursor.get("size"), "cursor[size]", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, errors)
+        query.start = _decode_cursor(cursor["nextCursor"], errors) if cursor.get("nextCursor") else 0
+    else:
+        query.page = _integer(page.get("number"), "page[number]", 1, None, 1, errors)
+        query.size = _integer(page.get("size"), "page[size]", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, errors)
+    if size_cap is not None:
+        query.size = min(query.size, size_cap)
     if errors:
         raise query_invalid(errors)
     return query
