@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,10 @@ class FakeApi:
         self.next_id = 1
         self.faults: deque[Fault] = deque()
         self.requests: list[httpx.Request] = []
+        self.keyset = "honour"
+        """What the list does with ``id greaterThan``: ``honour``, ``refuse`` (400) or ``ignore``."""
+        self.on_list: Callable[[FakeApi, httpx.Request], None] | None = None
+        """Called before every list request is answered (to change the data mid-listing)."""
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -123,6 +128,8 @@ class FakeApi:
         return _problem(405, "Method Not Allowed")
 
     def _list(self, request: httpx.Request, kind: str, parent: str | None) -> httpx.Response:
+        if self.on_list is not None:
+            self.on_list(self, request)
         q = request.url.params
         items = [r for r in self.records[kind].values() if parent is None or r["customer"]["id"] == parent]
         i = 0
@@ -131,7 +138,10 @@ class FakeApi:
             if op == "equals":
                 items = [r for r in items if str(r.get(key)) == value]
             elif op == "greaterThan" and key == "id" and value is not None and value.isdigit():
-                items = [r for r in items if int(r["id"]) > int(value)]
+                if self.keyset == "refuse":
+                    return _problem(400, "Bad Request")
+                if self.keyset == "honour":
+                    items = [r for r in items if int(r["id"]) > int(value)]
             else:
                 return _problem(400, "Bad Request")
             i += 1

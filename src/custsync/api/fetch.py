@@ -55,11 +55,14 @@ async def afetch_subresources(
     entities: Iterable[str] = SUB_ENTITIES,
     *,
     progress: Progress | None = None,
+    vanished: set[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Addresses and/or contact persons of the given customers (a frame with ``id`` and ``number``).
 
     Customers are fetched concurrently, as many at a time as the client's concurrency allows; the shared rate
-    gate keeps the pace. A customer deleted meanwhile (404) is skipped with a warning.
+    gate keeps the pace. A customer deleted meanwhile (404) is skipped with a warning, none of its rows is kept,
+    and its id is added to ``vanished`` when given (an export leaves such a customer out: it did not exist for
+    the whole export).
     """
     wanted = tuple(entities)
     unknown = set(wanted) - set(SUB_ENTITIES)
@@ -76,13 +79,18 @@ async def afetch_subresources(
     async def one(customer_id: str, number: str) -> None:
         nonlocal done
         async with bound:
+            fetched: dict[str, list[dict[str, Any]]] = {}
             for name in wanted:
                 resource = api.addresses(customer_id) if name == "addresses" else api.contacts(customer_id)
                 try:
-                    items = await resource.all()
+                    fetched[name] = await resource.all()
                 except NotFoundError:
                     log.warning("customer %s (id %s) disappeared while fetching its %s", number, customer_id, name)
+                    if vanished is not None:
+                        vanished.add(customer_id)
+                    fetched.clear()
                     break
+            for name, items in fetched.items():
                 collected[name].extend({**item, "_customerNumber": number} for item in items)
         done += 1
         if progress is not None:

@@ -116,7 +116,11 @@ async def aexport_snapshot(
     if previous is None:
         frames, info, changes = await _full(api, options, progress)
     else:
-        frames, info, changes, note = await _incremental(api, options, previous, progress)
+        frames, info, changes, inc_note = await _incremental(api, options, previous, progress)
+        note = note or inc_note
+    if changes.get("vanished"):
+        gone = f"{changes['vanished']} customer(s) deleted while the export ran were left out"
+        note = f"{note}; {gone}" if note else gone
 
     info.api_url = safe_url(api.settings.url)
     info.window_to = started.isoformat()
@@ -160,7 +164,9 @@ async def _full(
     if progress is not None:
         progress.stage("listing customers")
     customers = await afetch_customers(api, options.filters)
-    subs = await _subresources(api, customers, progress)
+    vanished: set[str] = set()
+    subs = await _subresources(api, customers, progress, vanished)
+    customers = customers[~customers["id"].isin(vanished)]  # deleted meanwhile: not there for the whole export
     frames = {"customers": inc.canonical_order("customers", customers)}
     frames.update({name: inc.canonical_order(name, frame) for name, frame in subs.items()})
     counter = 0
@@ -168,7 +174,7 @@ async def _full(
     if last is not None:
         counter = read_manifest(last).info.run_counter + 1
     info = SnapshotInfo(api_url="", mode="full", watermark=inc.watermark(frames["customers"]), run_counter=counter)
-    return frames, info, {}
+    return frames, info, {"vanished": len(vanished)} if vanished else {}
 
 
 async def _incremental(
@@ -205,7 +211,12 @@ async def _incremental(
     others = set(inc.id_list(customers["id"])) - changed
     rolling = inc.rolling_ids(others, counter, options.rolling_share)
     refreshed = changed | rolling
-    subs = await _subresources(api, customers[customers["id"].isin(refreshed)], progress)
+    gone: set[str] = set()
+    subs = await _subresources(api, customers[customers["id"].isin(refreshed)], progress, gone)
+    if gone:  # deleted while the export ran: as deleted as those the id listing no longer showed
+        deleted = deleted | gone
+        changed, refreshed = changed - gone, refreshed - gone
+        customers = customers[~customers["id"].isin(gone)]
     frames = {"customers": customers, **inc.merge_subresources(previous.frames, customers, refreshed, deleted, subs)}
     info = SnapshotInfo(
         api_url="",
@@ -225,6 +236,8 @@ async def _incremental(
         "subresources_refreshed_for": len(refreshed),
         "stragglers": len(changes.stragglers),
     }
+    if gone:
+        summary["vanished"] = len(gone)
     return frames, info, summary, note
 
 
@@ -256,12 +269,12 @@ async def _changed_customers(
 
 
 async def _subresources(
-    api: AsyncCustomerApi, customers: pd.DataFrame, progress: ExportProgress | None
+    api: AsyncCustomerApi, customers: pd.DataFrame, progress: ExportProgress | None, vanished: set[str]
 ) -> dict[str, pd.DataFrame]:
     if progress is not None:
         progress.stage("fetching addresses and contacts", len(customers))
     callback = progress.advance if progress is not None else None
-    return await afetch_subresources(api, customers[["id", "number"]], progress=callback)
+    return await afetch_subresources(api, customers[["id", "number"]], progress=callback, vanished=vanished)
 
 
 async def _live_ids(api: AsyncCustomerApi, filters: Sequence[Filter]) -> pd.DataFrame:
