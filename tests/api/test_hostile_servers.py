@@ -159,3 +159,28 @@ def test_after_a_401_the_client_sends_nothing_more() -> None:
     with serve_in_thread(counting) as url:
         asyncio.run(main(url))
     assert seen == ["/api/v2/customers"]
+
+
+@pytest.mark.parametrize("case", ["no-data", "html", "cut-off-json", "same-page-forever"])
+def test_a_mirror_plan_on_a_bad_listing_fails_instead_of_planning_to_create_everything(tmp_path: Path, case) -> None:
+    server, error, says = CASES[case]
+    args = ["plan", str(SAMPLE), "--mapping", str(LEGACY), "--mode", "mirror", "--scope", "all", "--force"]
+    with serve_in_thread(server) as url:
+        env = {"CUSTSYNC_API_URL": url, "CUSTSYNC_API_TOKEN": TOKEN}
+        result = CliRunner().invoke(app, [*args, *FAST, "--state-dir", str(tmp_path / "state"), "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    report = json.loads(result.stdout)
+    assert report["error"] == error.__name__ and says in report["message"]
+
+
+def test_a_token_refused_mid_export_leaves_no_snapshot(sandbox_factory, tmp_path: Path) -> None:
+    server = sandbox_factory(seed_customers=30, seed=4)
+    proxy = hostile.TurningProxy(upstream=server.url, good=12)
+    out = tmp_path / "out"
+    with serve_in_thread(proxy) as url:
+        env = {"CUSTSYNC_API_URL": url, "CUSTSYNC_API_TOKEN": server.token}
+        result = CliRunner().invoke(app, ["export", "--out", str(out), *FAST, "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.stdout)["error"] == "AuthError"
+    assert len(proxy.after_first_refusal()) <= 8
+    assert not (out / "LATEST").exists()
