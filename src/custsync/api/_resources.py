@@ -46,6 +46,9 @@ class ResourceSpec:
     """Fields that tell a record apart from its siblings: used to check whether an uncertain create happened."""
     parent_links: tuple[str, ...] = ()
     """Names under which a customer's ``links`` point at this collection (the seed's spelling included)."""
+    keyset: bool = True
+    """Whether its list may be filtered by ``id greaterThan`` (keyset listing); the spec's contact-person
+    list has no ``id`` filter key, so contacts are listed by checked page numbers."""
 
 
 CUSTOMERS_SPEC = ResourceSpec("customers", "v2", "/api/{version}/customers", key_fields=("number",))
@@ -62,6 +65,7 @@ CONTACTS_SPEC = ResourceSpec(
     "/api/{version}/customers/{customer_id}/contactPerson",
     key_fields=("name",),
     parent_links=("contactPersons", "contactPerson"),
+    keyset=False,
 )
 
 
@@ -103,7 +107,7 @@ class Resource:
         _check_page_size(page_size)
         lister = self._lister()
         by_id = not order or list(order) == [Order("id", "asc")]
-        if by_id and self.spec.name not in self.api.keyset_refused:
+        if by_id and self.spec.keyset and self.spec.name not in self.api.keyset_refused:
             items: list[dict[str, Any]] = []
             try:
                 async for chunk in keyset_pages(lister, filters, page_size):
