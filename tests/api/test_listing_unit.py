@@ -147,3 +147,28 @@ def test_a_total_count_that_is_not_a_count_is_a_response_error() -> None:
     transport, _ = _serve([{"data": [], "extra": {"totalCount": "many"}}])
     with pytest.raises(ResponseError, match="totalCount is 'many'"):
         _walk(transport)
+
+
+def test_a_server_refusing_page_numbers_is_asked_by_cursor_once_and_remembered() -> None:
+    sent: list[httpx.URL] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url)
+        if "page[number]" in request.url.params:
+            return httpx.Response(400, json={"title": "Bad query", "messages": ["use cursor, not page[number]"]})
+        start = int(request.url.params.get("cursor[nextCursor]", "0") or 0)
+        following = str(start + 10) if start + 10 < 25 else ""
+        extra = {"totalCount": 25, "cursor": {"nextCursor": following, "size": 10}}
+        return httpx.Response(200, json={"data": _items(start + 1, min(10, 25 - start)), "extra": extra})
+
+    async def main() -> tuple[list[int], list[int], dict[str, str]]:
+        async with AsyncCustomerApi(settings(), transport=httpx.MockTransport(handle)) as api:
+            first = [len(page.items) async for page in api.customers.pages()]
+            second = [len(page.items) async for page in api.customers.pages()]
+            return first, second, api.paging_styles
+
+    first, second, styles = asyncio.run(main())
+    assert first == second == [10, 10, 5]
+    assert styles == {"customers": "cursor"}
+    assert sum("page[number]" in url.params for url in sent) == 1  # refused once, then never asked again
+    assert len(sent) == 7

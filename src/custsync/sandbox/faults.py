@@ -13,8 +13,9 @@ is exempt from every knob.
   makes a naive retrying client create duplicates.
 
 Two knobs change how lists page rather than inject faults (the list handler reads them): ``paging="cursor"``
-pages every list by ``cursor[size]``/``cursor[nextCursor]`` as the spec's v1 customer list does (and refuses
-``page[...]``), ``page_size_cap`` holds pages below the 50 a client may ask for.
+pages every list by ``cursor[size]``/``cursor[nextCursor]`` as the spec's v1 customer list does (``page[...]``
+is ignored, as any parameter the list does not declare), ``page_size_cap`` holds pages below the 50 a client may
+ask for.
 """
 
 from __future__ import annotations

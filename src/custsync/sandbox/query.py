@@ -206,8 +206,8 @@ def parse(
 ) -> ListQuery:
     """Parse the query string items of a list request; raise a 400 problem naming every bad parameter.
 
-    ``paging="cursor"`` reads ``cursor[size]``/``cursor[nextCursor]`` and refuses ``page[...]`` (and the other
-    way round); ``size_cap`` shrinks every page to at most that many items.
+    ``paging="cursor"`` reads ``cursor[size]``/``cursor[nextCursor]`` and ignores ``page[...]`` (and the other
+    way round, as any unknown parameter); ``size_cap`` shrinks every page to at most that many items.
     """
     filters: dict[int, dict[str, Any]] = {}
     orders: dict[int, dict[str, str]] = {}
@@ -224,13 +224,9 @@ def parse(
         elif match := _ORDER.match(name):
             orders.setdefault(int(match[1]), {})[match[2]] = value
         elif match := _PAGE.match(name):
-            if paging == "cursor":
-                errors.append(f"This list pages by cursor (cursor[size], cursor[nextCursor]), not '{name}'.")
-            page[match[1]] = value
+            page[match[1]] = value  # ignored by a list that pages by cursor, like any parameter it does not know
         elif match := _CURSOR.match(name):
-            if paging != "cursor":
-                errors.append(f"This list pages by page[number] and page[size], not '{name}'.")
-            cursor[match[1]] = value
+            cursor[match[1]] = value  # ignored by a list that pages by number
         elif name.startswith(("filter", "order", "page", "cursor")):
             errors.append(f"Malformed query parameter '{name}'.")
     query = ListQuery()
