@@ -49,7 +49,14 @@ class RunRecorder:
     def validated(self, load: Any) -> None:
         """From a :class:`custsync.source.SourceLoad`."""
         self.report = replace(
-            self.report, validation=validation_summary(load.counts, load.failures, warnings=load.warnings)
+            self.report,
+            validation=validation_summary(
+                load.counts,
+                load.failures,
+                warnings=load.warnings,
+                source_rows=load.source_rows,
+                rejected_rows=load.rejected_rows,
+            ),
         )
         self.rejects = reject_records(load.failures)
 

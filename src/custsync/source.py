@@ -44,7 +44,7 @@ from custsync.io import (
 )
 from custsync.mapping import default_mapping, load_mapping
 from custsync.mapping.coverage import unread_columns
-from custsync.mapping.engine import entities_reading, map_entity, source_needs
+from custsync.mapping.engine import GROUP, entities_reading, field_sources, map_entity, source_needs
 from custsync.mapping.spec import MappingSpec
 from custsync.model import (
     ENTITIES,
@@ -55,6 +55,7 @@ from custsync.model import (
     concat_failures,
     failures_frame,
     failures_to_records,
+    preview,
     validate_frames,
 )
 
@@ -184,9 +185,11 @@ def read_source(
             mapped.setdefault(entity, []).append(frame)
             failures.append(problems)
     frames = {e: pd.concat(parts, ignore_index=True) for e, parts in mapped.items()}
+    groups = {e: frame.pop(GROUP) for e, frame in frames.items() if GROUP in frame}
     result = validate_frames(frames, existing_customers=existing_customers)
-    failures.append(_follow_refused(result.failures, refused_customers))
+    failures.append(_follow_refused(_with_groups(result.failures, frames, groups), refused_customers))
     load = _settle(name, frames, result.valid, concat_failures(failures), extra_rows, source_rows)
+    load.failures = _in_source_terms(load.failures, spec)
     load.warnings = warnings
     load.held_back |= refused_owners
     load.files = tuple(dict.fromkeys(read_files))
@@ -413,6 +416,60 @@ def _blame_mapping(spec: MappingSpec, exc: MissingColumnsError) -> CustsyncError
         key=key,
         hint=" ".join(h for h in hints if h),
     )
+
+
+# ------------------------------------------------------------------------------ rejects in source terms
+
+
+def _with_groups(failures: pd.DataFrame, frames: dict[str, pd.DataFrame], groups: dict[str, pd.Series]) -> pd.DataFrame:
+    """Model failures of records made from a wide row, with the group they came from (``AP2``). Records of one
+    row are told apart by the failing value when the row made several records of the entity."""
+    if failures.empty or not groups:
+        return failures
+    out = failures.copy()
+    out["group"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    for entity, labels in groups.items():
+        mine = out.index[(out["entity"] == entity).fillna(False).to_numpy(dtype=bool) & out["row"].notna().to_numpy()]
+        if not len(mine):
+            continue
+        frame = frames[entity]
+        keys = zip(
+            frame[SOURCE_FILE].astype(str), frame[SOURCE_ROW].astype("Int64").fillna(-1).astype(int), strict=True
+        )
+        where: dict[tuple[str, int], list[int]] = {}
+        for position, key in enumerate(keys):
+            where.setdefault(key, []).append(position)
+        for index in mine:
+            failure = out.loc[index]
+            candidates = where.get((str(failure["file"]), int(failure["row"])), [])
+            column = failure["column"]
+            if len(candidates) > 1 and isinstance(column, str) and column in frame:
+                value = None if pd.isna(failure["value"]) else str(failure["value"])
+                matching = [p for p in candidates if preview(frame[column].iloc[p]) == value]
+                candidates = matching or candidates
+            names = [str(n) for n in dict.fromkeys(labels.iloc[candidates]) if not pd.isna(n)]
+            out.loc[index, "group"] = "/".join(names) if names else pd.NA
+    return out
+
+
+def _in_source_terms(failures: pd.DataFrame, spec: MappingSpec) -> pd.DataFrame:
+    """Every failure with the source column(s) its canonical column came from, as the mapping says."""
+    if failures.empty:
+        return failures
+    lookup = {name: field_sources(name, entity) for name, entity in spec.entities.items()}
+    out = failures.copy()
+    filled = []
+    for source, entity, group, column in zip(
+        out["source_column"], out["entity"], out["group"], out["column"], strict=True
+    ):
+        if not pd.isna(source) or pd.isna(entity) or pd.isna(column) or str(entity) not in lookup:
+            filled.append(source)
+            continue
+        known = lookup[str(entity)]
+        group_name = None if pd.isna(group) else str(group).split("/")[0]
+        filled.append(known.get((group_name, str(column)), known.get((None, str(column)))))
+    out["source_column"] = pd.array(filled, dtype="string")
+    return out
 
 
 # -------------------------------------------------------------------------------------- hold-backs

@@ -56,8 +56,8 @@ def test_markdown_escapes_values_from_the_data(full_report: RunReport) -> None:
     md = render_markdown(full_report)
     assert "<script>" not in md
     rejects_row = next(line for line in md.splitlines() if "contact.email | email" in line)
-    # the pipe in the value is escaped, so the row keeps its six cells
-    assert len(re.findall(r"(?<!\\)\|", rejects_row)) == 7
+    # the pipe in the value is escaped, so the row keeps its nine cells (file .. message)
+    assert len(re.findall(r"(?<!\\)\|", rejects_row)) == 10
 
 
 def test_html_is_self_contained_and_escapes_data(full_report: RunReport) -> None:

@@ -57,7 +57,8 @@ def test_validation_summary_counts_rules_and_keeps_file_and_row() -> None:
         ("customers", 10, 8, 2),
         ("addresses", 12, 11, 1),
     ]
-    assert summary.failures_per_rule == {"email": 1, "iban": 1, "customer_rejected": 1}
+    assert summary.failures_per_rule == {"email": 1, "iban": 1}  # hold-backs are counted apart
+    assert summary.held_back == {"customer_rejected": 1}
     assert summary.rejects_total == 3 and len(summary.rejects) == 2
     first = summary.rejects[0]
     assert (first.file, first.row, first.column, first.rule) == ("k.csv", 3, "contact.email", "email")
@@ -69,6 +70,8 @@ def test_reject_records_are_json_ready() -> None:
     assert records[2] == {
         "file": "k.csv",
         "row": 5,
+        "source_column": None,
+        "group": None,
         "entity": "addresses",
         "column": None,
         "rule": "customer_rejected",

@@ -70,7 +70,13 @@ def report_command(
         pipeline.check_policy(loaded, "skip", None, strict_columns=True)  # the columns only: the report shows rejects
     report = replace(
         report,
-        validation=validation_summary(load.counts, load.failures, warnings=load.warnings),
+        validation=validation_summary(
+            load.counts,
+            load.failures,
+            warnings=load.warnings,
+            source_rows=load.source_rows,
+            rejected_rows=load.rejected_rows,
+        ),
         timings={"read, map, validate": round(time.perf_counter() - clock, 3)},
     )
     if not offline:
@@ -102,7 +108,8 @@ def report_command(
 def _print(report: RunReport, path: Path) -> None:
     v = report.validation
     if v is not None:
-        console.print(f"validation: {v.rows} rows, {v.invalid} invalid", highlight=False)
+        rows = f"{v.source_rows} source rows, {v.rejected_rows or 0} rejected; " if v.source_rows is not None else ""
+        console.print(f"validation: {rows}{v.rows} records, {v.invalid} invalid", highlight=False)
         for warning in v.warnings:
             console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if report.plan is not None:

@@ -68,7 +68,7 @@ def _print(load: SourceLoad, show: int, rejects: Path | None, stop: ValidationFa
     from custsync.model import ENTITY_NAMES, failures_to_records
 
     counts = Table(title=f"mapping: {load.mapping_name}", title_justify="left")
-    for column in ("entity", "rows", "valid", "invalid"):
+    for column in ("entity", "records", "valid", "invalid"):
         counts.add_column(column, justify="left" if column == "entity" else "right")
     summary = load.summary()
     for name in ENTITY_NAMES:
@@ -77,10 +77,11 @@ def _print(load: SourceLoad, show: int, rejects: Path | None, stop: ValidationFa
     console.print(counts)
     if not load.ok:
         table = Table(title=f"{len(load.failures)} failures", title_justify="left")
-        for column in ("file", "row", "entity", "column", "rule", "value", "message"):
-            table.add_column(column, overflow="fold")
+        shown = ("file", "row", "group", "source_column", "entity", "column", "rule", "value", "message")
+        for column in shown:
+            table.add_column(column.replace("_", " "), overflow="fold")
         for record in failures_to_records(load.failures.head(show)):
-            table.add_row(*(_cell(record[c]) for c in ("file", "row", "entity", "column", "rule", "value", "message")))
+            table.add_row(*(_cell(record[c]) for c in shown))
         console.print(table)
         if len(load.failures) > show:
             more = f"… and {len(load.failures) - show} more"

@@ -23,6 +23,8 @@ from custsync.mapping.spec import EntitySpec, FieldSpec, Group, MappingSpec
 from custsync.model import ENTITIES, SOURCE_FILE, SOURCE_ROW, failures_frame, preview
 
 _GROUP = "__group"
+GROUP = "_group"
+"""Column of a mapped frame naming the group of a wide row each record came from (``AP2``, ``RE``)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def map_entity(
     shared, shared_problems = _evaluate_all(fields, raw)
     if not groups:
         frame = _frame(shared, raw, label, None)
-        failures += _failures(shared_problems, raw, label, entity_name, None)
+        failures += _failures(shared_problems, raw, label, entity_name, None, fields, None)
     else:
         parts = []
         anywhere = np.zeros(len(raw), dtype=bool)
@@ -73,16 +75,19 @@ def map_entity(
                 continue
             anywhere |= keep
             own, problems = _evaluate_all(group.fields, raw)  # on all rows, then cut: cheaper than copying rows
-            failures += _failures(problems, raw, label, entity_name, keep)
+            name = group_label(group, index)
+            failures += _failures(problems, raw, label, entity_name, keep, group.fields, name)
             part = _frame({**shared, **own}, raw, label, keep)
             part[_GROUP] = index
+            part[GROUP] = pd.Series(name, index=part.index, dtype="string")
             parts.append(part)
-        failures += _failures(shared_problems, raw, label, entity_name, anywhere)
+        failures += _failures(shared_problems, raw, label, entity_name, anywhere, fields, None)
         if parts:
             frame = pd.concat(parts, ignore_index=True)
             frame = frame.sort_values([SOURCE_ROW, _GROUP], kind="stable", ignore_index=True).drop(columns=_GROUP)
         else:
             frame = _empty(fields, groups, label)
+            frame[GROUP] = pd.Series(dtype="string")
     found = pd.concat(failures, ignore_index=True) if failures else failures_frame()
     return frame, found
 
@@ -112,7 +117,13 @@ def _frame(columns: dict[str, pd.Series], raw: pd.DataFrame, label: str, keep: n
 
 
 def _failures(
-    problems: dict[str, list[ValueFailure]], raw: pd.DataFrame, label: str, entity_name: str, keep: np.ndarray | None
+    problems: dict[str, list[ValueFailure]],
+    raw: pd.DataFrame,
+    label: str,
+    entity_name: str,
+    keep: np.ndarray | None,
+    fields: dict[str, FieldSpec],
+    group: str | None,
 ) -> list[pd.DataFrame]:
     out: list[pd.DataFrame] = []
     for column, found in problems.items():
@@ -127,12 +138,21 @@ def _failures(
                     label,
                     entity_name,
                     column,
+                    source=_source_text(fields[column]),
+                    group=group,
                 )
     return out
 
 
 def _failure_rows(
-    problems: Iterable[ValueFailure], raw: pd.DataFrame, label: str, entity_name: str, column: str
+    problems: Iterable[ValueFailure],
+    raw: pd.DataFrame,
+    label: str,
+    entity_name: str,
+    column: str,
+    *,
+    source: str | None = None,
+    group: str | None = None,
 ) -> list[pd.DataFrame]:
     out = []
     for problem in problems:
@@ -144,6 +164,8 @@ def _failure_rows(
                 {
                     "file": label,
                     "row": int(row),
+                    "source_column": source,
+                    "group": group,
                     "entity": entity_name,
                     "column": column,
                     "rule": problem.rule,
@@ -154,6 +176,41 @@ def _failure_rows(
             )
         )
     return out
+
+
+def group_label(group: Group, index: int) -> str:
+    """What rejects call a group: its ``name``, else the prefix all its source columns share (``AP2_Vorname``,
+    ``AP2_Geburtstag`` -> ``AP2``), else its place in the mapping (``group 3``)."""
+    if group.name:
+        return group.name
+    names = [c for spec in group.fields.values() for c in spec.source_columns()]
+    prefix = names[0] if names else ""
+    for name in names[1:]:
+        while not name.startswith(prefix):
+            prefix = prefix[:-1]
+    cut = max(prefix.rfind(sep) for sep in ("_", " ", "-", ".")) if prefix else -1
+    return prefix[:cut] if cut > 0 else f"group {index + 1}"
+
+
+def field_sources(entity_name: str, entity: EntitySpec) -> dict[tuple[str | None, str], str]:
+    """Per ``(group label, canonical column)`` the source column(s) its value came from, as rejects show them;
+    the entity's shared fields are under group ``None``."""
+    out: dict[tuple[str | None, str], str] = {}
+    for column, spec in entity.fields.items():
+        out[(None, column)] = _source_text(spec)
+    if entity.passthrough:
+        for column in ENTITIES[entity_name].writable_columns:
+            out.setdefault((None, column), column)
+    for index, group in enumerate(entity.expanded_groups()):
+        name = group_label(group, index)
+        for column, spec in group.fields.items():
+            out[(name, column)] = _source_text(spec)
+    return out
+
+
+def _source_text(spec: FieldSpec) -> str | None:
+    names = list(dict.fromkeys(spec.source_columns()))
+    return ", ".join(names) if names else None
 
 
 def _presence_columns(group: Group) -> list[str]:

@@ -210,6 +210,8 @@ class Group(_Strict):
     """One set of columns of a wide row that makes one record (e.g. the delivery address ``LI_*``)."""
 
     fields: dict[str, Field_]
+    name: Text | None = None
+    """How rejects name the group (``AP{n}`` -> ``AP2``); default: the prefix its source columns share."""
     skip_if_empty: list[str] | None = None
     """Source columns; the group makes no record when all are empty. Default: every column the group reads."""
     repeat: list[Text] | None = None

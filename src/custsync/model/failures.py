@@ -12,7 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-FAILURE_COLUMNS = ("file", "row", "entity", "column", "rule", "value", "message")
+FAILURE_COLUMNS = ("file", "row", "source_column", "group", "entity", "column", "rule", "value", "message")
+"""``source_column`` and ``group`` say where in the source a canonical ``column`` came from (``AP2_Geburtstag``,
+group ``AP2``), so a reject can be fixed where it lives."""
 VALUE_PREVIEW = 80
 """Offending values are cut to this many characters in reports (an oversize field would otherwise be copied)."""
 

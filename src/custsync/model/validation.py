@@ -198,7 +198,10 @@ class _Checked:
             for m, rule, col, val in zip(out["message"], out["rule"], out["column"], out["value"], strict=True)
         ]
         out = out.astype({"message": "string", "entity": "string"})
-        return out.sort_values("row", kind="stable", ignore_index=True)
+        for column in FAILURE_COLUMNS:  # where in the source (source_column, group) is added by who knows it
+            if column not in out:
+                out[column] = pd.Series(pd.NA, index=out.index, dtype="string")
+        return out[list(FAILURE_COLUMNS)].sort_values("row", kind="stable", ignore_index=True)
 
     def _value(self, pos: int, column: Any, given: Any) -> str | None:
         """The offending cell as the source had it (cut short by :func:`preview`); ``None`` when it was empty."""

@@ -14,6 +14,7 @@ import pandas as pd
 
 from custsync.model import failures_to_records, preview
 from custsync.report.model import (
+    HOLD_BACK_RULES,
     OPERATIONS,
     EntityPlan,
     EntityResult,
@@ -40,6 +41,8 @@ def validation_summary(
     *,
     max_rejects: int = MAX_REJECTS,
     warnings: Sequence[str] = (),
+    source_rows: int | None = None,
+    rejected_rows: int | None = None,
 ) -> ValidationSummary:
     """From per-entity counts (objects or dicts with ``rows`` and ``invalid``) and the failures table."""
     entities = tuple(
@@ -47,9 +50,11 @@ def validation_summary(
     )
     records = reject_records(failures)
     per_rule: dict[str, int] = {}
+    held_back: dict[str, int] = {}
     for record in records:
         rule = record["rule"] or "unknown"
-        per_rule[rule] = per_rule.get(rule, 0) + 1
+        counted = held_back if rule in HOLD_BACK_RULES else per_rule
+        counted[rule] = counted.get(rule, 0) + 1
     rejects = tuple(
         Reject(
             entity=r["entity"] or "",
@@ -59,6 +64,8 @@ def validation_summary(
             column=r["column"],
             value=r["value"],
             message=r["message"],
+            source_column=r["source_column"],
+            group=r["group"],
         )
         for r in records[:max_rejects]
     )
@@ -68,6 +75,9 @@ def validation_summary(
         rejects=rejects,
         rejects_total=len(records),
         warnings=tuple(warnings),
+        held_back=held_back,
+        source_rows=source_rows,
+        rejected_rows=rejected_rows,
     )
 
 

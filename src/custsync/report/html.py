@@ -114,20 +114,30 @@ def _validation(report: RunReport) -> str:
     v = report.validation
     assert v is not None
     out = ["<h2>Validation</h2>"]
+    if v.source_rows is not None:
+        rejected = v.rejected_rows or 0
+        out.append(f"<p>{v.source_rows} source rows read, {rejected} rejected (every record of them held back).</p>")
     out.append(
-        _table(("entity", "rows", "valid", "invalid"), ((e.entity, e.rows, e.valid, e.invalid) for e in v.entities))
+        _table(("entity", "records", "valid", "invalid"), ((e.entity, e.rows, e.valid, e.invalid) for e in v.entities))
     )
     out += [f"<p class='attention'><strong>Warning:</strong> {escape(warning)}</p>" for warning in v.warnings]
     if v.failures_per_rule:
         out.append("<h3>Failures per rule</h3>")
         out.append(rules_chart(report))
+    if v.held_back:
+        parts = ", ".join(f"{count} by {rule}" for rule, count in sorted(v.held_back.items()))
+        total = sum(v.held_back.values())
+        out.append(f"<p>Held back with them (no failure of their own): {total} records, {escape(parts)}.</p>")
     if v.rejects:
         more = f" (first {len(v.rejects)} of {v.rejects_total})" if v.rejects_total > len(v.rejects) else ""
         out.append(f"<h3>Rejects{more}</h3>")
         out.append(
             _table(
-                ("file", "row", "entity", "column", "rule", "value"),
-                ((r.file, r.row, r.entity, r.column, r.rule, r.value) for r in v.rejects),
+                ("file", "row", "group", "source column", "entity", "column", "rule", "value", "message"),
+                (
+                    (r.file, r.row, r.group, r.source_column, r.entity, r.column, r.rule, r.value, r.message)
+                    for r in v.rejects
+                ),
             )
         )
     return "\n".join(out)

@@ -56,18 +56,31 @@ def _validation(report: RunReport) -> list[str]:
     v = report.validation
     assert v is not None
     lines = ["## Validation", ""]
-    lines += table(("entity", "rows", "valid", "invalid"), ((e.entity, e.rows, e.valid, e.invalid) for e in v.entities))
+    if v.source_rows is not None:
+        lines += [
+            f"{v.source_rows} source rows read, {v.rejected_rows or 0} rejected (every record of them held back).",
+            "",
+        ]
+    lines += table(
+        ("entity", "records", "valid", "invalid"), ((e.entity, e.rows, e.valid, e.invalid) for e in v.entities)
+    )
     lines += [f"**Warning:** {_text(warning)}" for warning in v.warnings] + ([""] if v.warnings else [])
     if v.failures_per_rule:
         lines += ["### Failures per rule", ""]
         ordered = sorted(v.failures_per_rule.items(), key=lambda kv: (-kv[1], kv[0]))
         lines += table(("rule", "failures"), ordered)
+    if v.held_back:
+        parts = ", ".join(f"{count} by {rule}" for rule, count in sorted(v.held_back.items()))
+        lines += [f"Held back with them (no failure of their own): {sum(v.held_back.values())} records, {parts}.", ""]
     if v.rejects:
         shown = len(v.rejects)
         lines += [f"### Rejects (first {shown} of {v.rejects_total})" if v.rejects_total > shown else "### Rejects", ""]
         lines += table(
-            ("file", "row", "entity", "column", "rule", "value"),
-            ((r.file, r.row, r.entity, r.column, r.rule, r.value) for r in v.rejects),
+            ("file", "row", "group", "source column", "entity", "column", "rule", "value", "message"),
+            (
+                (r.file, r.row, r.group, r.source_column, r.entity, r.column, r.rule, r.value, r.message)
+                for r in v.rejects
+            ),
         )
     return lines
 

@@ -41,6 +41,14 @@ class Reject:
     column: str | None = None
     value: str | None = None
     message: str | None = None
+    source_column: str | None = None
+    """The source column(s) the canonical ``column`` came from (``AP2_Geburtstag``)."""
+    group: str | None = None
+    """The group of a wide row the record came from (``AP2``)."""
+
+
+HOLD_BACK_RULES = ("row_rejected", "customer_rejected")
+"""Records held back because another record failed: shown apart from the rule failures."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,12 @@ class ValidationSummary:
     rejects_total: int = 0
     warnings: tuple[str, ...] = ()
     """Things that reject nothing but deserve a look: source columns the mapping never reads."""
+    held_back: dict[str, int] = field(default_factory=dict)
+    """Records held back per hold-back rule (not in ``failures_per_rule``)."""
+    source_rows: int | None = None
+    """Rows read from the source files; ``rows``/``invalid`` count records (a wide row makes several)."""
+    rejected_rows: int | None = None
+    """Source rows that were held back (every record of them)."""
 
     @property
     def rows(self) -> int:
