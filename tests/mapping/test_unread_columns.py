@@ -107,3 +107,15 @@ def test_report_shows_them_and_refuses_with_strict_columns(tmp_path: Path) -> No
     assert "never reads: Notiz, Tags" in markdown.read_text(encoding="utf-8")
     result = CliRunner().invoke(app, [*args, "--strict-columns"])
     assert result.exit_code == 1 and "--strict-columns" in result.output
+
+
+@pytest.mark.parametrize("command", ["plan", "sync"])
+def test_plan_and_sync_take_dash_m_for_the_mapping_and_strict_columns(command: str, tmp_path: Path) -> None:
+    data, mapping = source(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        [command, str(data), "-m", str(mapping), "--strict-columns"],
+        env={"CUSTSYNC_API_URL": "http://127.0.0.1:9", "CUSTSYNC_API_TOKEN": "t", "COLUMNS": "250"},
+    )
+    assert result.exit_code == 1, result.output  # stopped by --strict-columns before any API call
+    assert "4 source columns the mapping never reads" in result.output

@@ -22,7 +22,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on 
 # plan and sync
 
 SourcesArg = Annotated[list[Path], typer.Argument(help="Source files or directories (CSV/Parquet).")]
-MappingOpt = Annotated[Path | None, typer.Option("--mapping", help="Mapping file (default: the canonical layout).")]
+MappingOpt = Annotated[
+    Path | None, typer.Option("--mapping", "-m", help="Mapping file (default: the canonical layout).")
+]
 ModeOpt = Annotated[str, typer.Option("--mode", help="upsert, insert (create only), update (patch only) or mirror.")]
 ScopeOpt = Annotated[str | None, typer.Option("--scope", help="Mirror only: number-prefix=K, group=ID or all.")]
 MaxDeletesOpt = Annotated[
