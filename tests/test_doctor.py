@@ -47,6 +47,23 @@ def test_doctor_on_the_sandbox_finds_the_default_capabilities_with_gets_only(san
     assert calls["GET"] == calls["total"] == caps.calls <= MAX_CALLS
 
 
+@pytest.mark.parametrize(
+    ("knobs", "paging", "page_size"),
+    [({}, "page-number", 50), ({"page_size_cap": 20}, "page-number", 20), ({"paging": "cursor"}, "cursor", 50)],
+    ids=["default", "page-size-cap-20", "cursor-paging"],
+)
+def test_doctor_tells_each_paging_knob_of_the_sandbox(
+    sandbox_factory: Any, knobs: dict[str, Any], paging: str, page_size: int
+) -> None:
+    box = sandbox_factory(seed_customers=60, seed=3, **knobs)
+    caps, calls = _probe(box.url, box.token)
+    assert (caps.paging, caps.page_size) == (paging, page_size)
+    assert calls["GET"] == calls["total"] <= MAX_CALLS
+    flagged = {check.name for check in caps.checks if not check.ok}
+    assert ("page size" in flagged) == (page_size < 50)
+    assert ("paging" in flagged) == (paging == "cursor")
+
+
 def test_doctor_cli_prints_the_table_saves_it_and_json_matches(
     sandbox_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -143,7 +143,8 @@ def _list_params(
             params.append((f"filter[{i}][value]", str(value)))
     if order:
         params += [("order[0][field]", order), ("order[0][dir]", "asc")]
-    return [*params, ("page[number]", str(page)), ("page[size]", str(size))]
+    # both paging styles are asked for the same size: a list ignores the parameters it does not declare
+    return [*params, ("page[number]", str(page)), ("page[size]", str(size)), ("cursor[size]", str(size))]
 
 
 async def probe(api: AsyncCustomerApi, *, customers_url: str = "/api/v2/customers") -> Capabilities:
@@ -381,6 +382,8 @@ def _next_cursor(body: Mapping[str, Any]) -> str | None:
         if not isinstance(section, dict):
             continue
         for name, value in section.items():
+            if isinstance(value, dict):  # {"cursor": {"nextCursor": "...", "size": 50}}
+                value = next((v for k, v in value.items() if "cursor" in k.lower() or k == "next"), None)
             if value and ("cursor" in name.lower() or name == "next"):
                 return str(value)
     return None
