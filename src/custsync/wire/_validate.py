@@ -146,6 +146,9 @@ def request_violations(method: str, path: str, body: Any = NO_BODY) -> list[Viol
         return [Violation((), f"{operation.id} takes no request body")]
     if body is NO_BODY:
         return [Violation((), f"{operation.id} needs a JSON request body")]
+    fast = _fast_validator(operation.id)
+    if fast is not None and fast.is_valid(body):
+        return []
     found = dict.fromkeys(v for error in _validator(operation.id).iter_errors(body) for v in _violations(error))
     return sorted(found, key=lambda v: [str(p) for p in v.where])
 
@@ -157,6 +160,18 @@ def _validator(operation_id: str) -> Draft7Validator:
     schema = operation.schema()
     Draft7Validator.check_schema(schema)
     return Draft7Validator(schema, format_checker=FormatChecker(formats=("date", "email")))
+
+
+@cache
+def _fast_validator(operation_id: str) -> Any:
+    """jsonschema-rs for the common case, a valid body (about a thousand times faster: the sandbox judges every
+    request). It checks formats at least as strictly as jsonschema, so "valid" here is valid there too; any
+    other answer is left to jsonschema, whose findings are the verdict and the violations."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - an install without the accelerator is only slower
+        return None
+    return jsonschema_rs.validator_for(_validator(operation_id).schema, validate_formats=True)
 
 
 def _violations(error: Any) -> list[Violation]:
