@@ -19,8 +19,14 @@ FAST = ["--requests-per-minute", "100000", "--json"]
 
 @pytest.mark.parametrize(
     "knobs",
-    [{}, {"groups_as_objects": True}, {"references_as_objects": True}, {"country_names": True}],
-    ids=["plain", "groups-as-objects", "references-as-objects", "country-names"],
+    [
+        {},
+        {"groups_as_objects": True},
+        {"references_as_objects": True},
+        {"country_names": True},
+        {"groups_as_objects": True, "references_as_objects": True, "country_names": True},
+    ],
+    ids=["plain", "groups-as-objects", "references-as-objects", "country-names", "all-shapes"],
 )
 def test_sample_customers_sync_and_converge(sandbox_factory, tmp_path, monkeypatch, knobs) -> None:
     server = sandbox_factory(**knobs)
