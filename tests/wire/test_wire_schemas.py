@@ -122,3 +122,8 @@ def test_the_fast_path_never_changes_the_verdict(email: str) -> None:
     operation = find_operation("POST", path)
     slow = [e.message for e in _validator(operation.id).iter_errors(body)]
     assert bool(request_violations("POST", path, body)) == bool(slow)
+
+
+def test_text_that_is_no_unicode_is_judged_not_a_crash() -> None:
+    body = json.loads('{"type": "company", "name": "\\ud800", "\\udfff": 1}')  # lone surrogates, legal JSON
+    assert where(request_violations("POST", "/api/v2/customers", body)) == {("\udfff",)}

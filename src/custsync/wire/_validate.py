@@ -146,8 +146,7 @@ def request_violations(method: str, path: str, body: Any = NO_BODY) -> list[Viol
         return [Violation((), f"{operation.id} takes no request body")]
     if body is NO_BODY:
         return [Violation((), f"{operation.id} needs a JSON request body")]
-    fast = _fast_validator(operation.id)
-    if fast is not None and fast.is_valid(body):
+    if _fast_says_valid(operation.id, body):
         return []
     found = dict.fromkeys(v for error in _validator(operation.id).iter_errors(body) for v in _violations(error))
     return sorted(found, key=lambda v: [str(p) for p in v.where])
@@ -172,6 +171,16 @@ def _fast_validator(operation_id: str) -> Any:
     except ImportError:  # pragma: no cover - an install without the accelerator is only slower
         return None
     return jsonschema_rs.validator_for(_validator(operation_id).schema, validate_formats=True)
+
+
+def _fast_says_valid(operation_id: str, body: Any) -> bool:
+    fast = _fast_validator(operation_id)
+    if fast is None:
+        return False
+    try:
+        return bool(fast.is_valid(body))
+    except ValueError:  # e.g. a lone surrogate (JSON allows "\ud800"; Rust strings do not): let jsonschema judge
+        return False
 
 
 def _violations(error: Any) -> list[Violation]:
