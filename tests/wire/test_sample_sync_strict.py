@@ -25,8 +25,9 @@ FAST = ["--requests-per-minute", "100000", "--json"]
         {"references_as_objects": True},
         {"country_names": True},
         {"groups_as_objects": True, "references_as_objects": True, "country_names": True},
+        {"paging": "cursor", "page_size_cap": 20, "groups_as_objects": True, "country_names": True},
     ],
-    ids=["plain", "groups-as-objects", "references-as-objects", "country-names", "all-shapes"],
+    ids=["plain", "groups-as-objects", "references-as-objects", "country-names", "all-shapes", "cursor-cap20-shapes"],
 )
 def test_sample_customers_sync_and_converge(sandbox_factory, tmp_path, monkeypatch, knobs) -> None:
     server = sandbox_factory(**knobs)
