@@ -168,3 +168,28 @@ def test_a_filter_refused_during_a_run_is_remembered(tmp_path: Path) -> None:
     caps = load_capabilities(tmp_path, "https://erp.example/")
     assert caps is not None and not caps.incremental_listing
     assert caps.filters["updatedAt greaterThanOrEquals"] == "refused"
+
+
+@pytest.mark.parametrize("verdict", ["supported", "refused", "ignored"])
+def test_the_commands_list_customers_as_the_doctor_found_they_can(
+    sandbox_factory: Any, tmp_path: Path, verdict: str
+) -> None:
+    """Where ``id greaterThan`` was refused or ignored, no keyset listing is even tried (export and pipeline)."""
+    from custsync.api import CustomerApi
+    from custsync.doctor import save_capabilities
+    from custsync.export import ExportOptions, export_snapshot
+    from custsync.pipeline import Connection
+    from custsync.report.model import safe_url
+
+    box = sandbox_factory(seed_customers=3, seed=1)
+    state = tmp_path / "state"
+    caps = Capabilities(api_url=safe_url(box.url), probed_at="2026-01-01T00:00:00+00:00", authenticated=True)
+    caps.filters["id greaterThan"] = verdict
+    save_capabilities(caps, state)
+    settings = ApiSettings(url=box.url, token=box.token, requests_per_minute=60_000)
+    expected = set() if verdict == "supported" else {"customers"}
+    assert Connection(settings).open(state).keyset_refused == expected
+    with CustomerApi(settings) as api:
+        result = export_snapshot(api, ExportOptions(out=tmp_path / "out", state_dir=state))
+        assert api.async_api.keyset_refused == expected
+    assert result.rows["customers"] == 3

@@ -438,6 +438,15 @@ def load_capabilities(state_dir: Path, api_url: str) -> Capabilities | None:
     return caps if caps.api_url == safe_url(api_url) else None
 
 
+def adopt_capabilities(api: AsyncCustomerApi, state_dir: Path) -> Capabilities | None:
+    """Tell a new client what the doctor found about its target: where ``id greaterThan`` was refused or
+    silently ignored, customers are listed by checked page numbers from the start instead of by keyset."""
+    caps = load_capabilities(state_dir, api.settings.url)
+    if caps is not None and caps.filters.get("id greaterThan") in ("refused", "ignored"):
+        api.keyset_refused.add("customers")
+    return caps
+
+
 def updated_since_operator(state_dir: Path, api_url: str) -> str | None:
     """How to ask ``api_url`` for "updatedAt at or after": the spelling the doctor (or an earlier run) found
     accepted, custsync's own when the target was never probed, ``None`` when the target refuses them all."""

@@ -71,11 +71,16 @@ class Connection:
     settings: ApiSettings
     transport: Callable[[ApiSettings], httpx.AsyncBaseTransport] | None = None
 
-    def open(self) -> AsyncCustomerApi:
+    def open(self, state_dir: Path | None = None) -> AsyncCustomerApi:
+        """A client; with ``state_dir``, one that already knows what ``custsync doctor`` found there."""
         from custsync.api import AsyncCustomerApi
+        from custsync.doctor import adopt_capabilities
 
         transport = self.transport(self.settings) if self.transport is not None else None
-        return AsyncCustomerApi(self.settings, transport=transport)
+        api = AsyncCustomerApi(self.settings, transport=transport)
+        if state_dir is not None:
+            adopt_capabilities(api, state_dir)
+        return api
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,7 @@ async def plan(
 ) -> Plan:
     """Fetch what the diff needs and compute the plan (no write). With ``refuse_over_limit`` off a plan over
     its delete limit comes back (``plan.refusals()`` says why) instead of being refused — for reports."""
-    async with connection.open() as api:
+    async with connection.open(state_dir) as api:
         with _state(api, state_dir) as state:
             return await _plan(desired, api, state, options, refuse_over_limit)
 
@@ -208,7 +213,7 @@ async def apply(
     """Carry out ``plan`` (journaled, resumable); with ``check_fresh`` (a saved plan) refuse first when what it
     touches changed in the API since. A plan over its recorded delete limit is refused before any call."""
     _refuse(plan)
-    async with connection.open() as api:  # the state store of the plan's API is opened once the apply is done
+    async with connection.open(state_dir) as api:  # the state store of the plan's API is opened once the apply is done
         return await _apply(plan, api, state_dir, None, check_fresh=check_fresh, progress=progress)
 
 
@@ -222,7 +227,7 @@ async def sync(
     progress: Progress | None = None,
 ) -> Synced:
     """Plan and (unless ``dry_run``) apply on one client and one state store."""
-    async with connection.open() as api:
+    async with connection.open(state_dir) as api:
         with _state(api, state_dir) as state:
             planned = await _plan(desired, api, state, options, True)
             if dry_run:

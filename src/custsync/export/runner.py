@@ -22,7 +22,7 @@ from custsync.api import AsyncCustomerApi, CustomerApi, Filter, Order
 from custsync.api.fetch import afetch_customers, afetch_ids, afetch_subresources
 from custsync.codec import from_api
 from custsync.defaults import DEFAULT_ROLLING_SHARE, DEFAULT_STATE_DIR
-from custsync.doctor import remember_refused_filter, updated_since_operator
+from custsync.doctor import adopt_capabilities, remember_refused_filter, updated_since_operator
 from custsync.errors import ConfigError, NotFoundError, RequestValidationError
 from custsync.export import incremental as inc
 from custsync.io import (
@@ -108,6 +108,7 @@ async def aexport_snapshot(
     clock = time.perf_counter()
     started = dt.datetime.now(dt.UTC)
     before = api.stats.as_dict()
+    adopt_capabilities(api, options.state_dir)
     previous = latest_snapshot(options.out) if options.incremental else None
     note = None
     if options.incremental and previous is None:
