@@ -95,6 +95,9 @@ class PlanError(CustsyncError):
 class ApiError(CustsyncError):
     """The customer API answered with an error, or not at all."""
 
+    final: bool = False
+    """True when no retry may repeat the request (a create whose outcome is unknown): set by the client."""
+
     def __init__(
         self,
         message: str,
@@ -150,6 +153,11 @@ class ServerError(ApiError):
 
 class TransportError(ApiError):
     """No usable answer: timeout, refused or dropped connection, after the retries."""
+
+    not_sent: bool = False
+    """The request provably never left (the connection was not made): repeating it is always safe."""
+    maybe_in_progress: bool = False
+    """A timeout while waiting for the answer: the server may still be working on the request."""
 
 
 class ResponseError(ApiError):

@@ -310,7 +310,7 @@ def _retryable_post(exc: BaseException) -> bool:
 
 
 def _mark_outcome_unknown(exc: ApiError, why: str) -> None:
-    exc.final = True  # type: ignore[attr-defined]
+    exc.final = True
     note = "the create may or may not have taken effect and was not retried"
     exc.message = f"{exc.message} — {note}" + (f" ({why})" if why else "")
     exc.args = (exc.message,)

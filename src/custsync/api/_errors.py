@@ -64,8 +64,8 @@ def error_from_transport(exc: httpx.TransportError, *, method: str, path: str, k
     err = TransportError(
         f"no answer ({type(exc).__name__})", method=method, path=path, key=key, hint=_HINTS[TransportError]
     )
-    err.not_sent = isinstance(exc, NOT_SENT)  # type: ignore[attr-defined]
-    err.maybe_in_progress = isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout)  # type: ignore[attr-defined]
+    err.not_sent = isinstance(exc, NOT_SENT)
+    err.maybe_in_progress = isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout)
     return err
 
 
@@ -85,18 +85,18 @@ def error_from_deadline(deadline: float, *, method: str, path: str, key: str | N
 
 def is_retryable(exc: BaseException) -> bool:
     """5xx, 429 and transport failures are worth another try; every other answer is final."""
-    if getattr(exc, "final", False):
+    if isinstance(exc, ApiError) and exc.final:
         return False
     return isinstance(exc, ServerError | RateLimitedError | TransportError)
 
 
 def was_not_sent(exc: BaseException) -> bool:
-    return bool(getattr(exc, "not_sent", False))
+    return isinstance(exc, TransportError) and exc.not_sent
 
 
 def may_still_run(exc: BaseException) -> bool:
     """A timeout while waiting for the answer: the server may still be working on the request."""
-    return bool(getattr(exc, "maybe_in_progress", False))
+    return isinstance(exc, TransportError) and exc.maybe_in_progress
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:

@@ -6,7 +6,6 @@ text built from the settings can show it.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from custsync.errors import ConfigError
+from custsync.urls import is_loopback
 
 ENV_URL = "CUSTSYNC_API_URL"
 ENV_TOKEN = "CUSTSYNC_API_TOKEN"
@@ -167,17 +167,8 @@ def _check_url(url: str, allow_insecure_http: bool) -> None:
         raise ConfigError("the API URL must not contain credentials", hint="pass the token separately")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"the API URL must be http(s)://host[:port], got {url!r}", hint=f"check {ENV_URL}")
-    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
         raise ConfigError(
             f"refusing plain http to {parts.hostname}: the token would travel unencrypted",
             hint="use https://, or allow_insecure_http=True if you really mean it",
         )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
