@@ -15,7 +15,7 @@ import pytest
 
 from custsync.errors import ConfigError, InputError
 from custsync.io import snapshot as snap
-from custsync.model import ENTITIES
+from custsync.model import ENTITIES, ENTITY_NAMES
 
 INFO = snap.SnapshotInfo(api_url="http://127.0.0.1:1/", window_to="2026-11-28T12:00:00+00:00")
 
@@ -36,7 +36,7 @@ def test_writes_complete_snapshot_with_matching_manifest(tmp_path, frames):
     assert snap.is_run_id(path.name)
     files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
     assert files == sorted(
-        [f"{e}.parquet" for e in snap.ENTITY_ORDER] + [f"csv/{e}.csv" for e in snap.ENTITY_ORDER] + ["manifest.json"]
+        [f"{e}.parquet" for e in ENTITY_NAMES] + [f"csv/{e}.csv" for e in ENTITY_NAMES] + ["manifest.json"]
     )
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["runId"] == path.name

@@ -35,7 +35,7 @@ from custsync.io._detect import (
     looks_binary,
     read_sample,
 )
-from custsync.io.rejects import failures_frame, preview
+from custsync.model import failures_frame, preview
 
 ROW = "_row"
 MAX_FIELD_LENGTH = 4096

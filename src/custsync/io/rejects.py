@@ -1,5 +1,6 @@
 """The rejects report: the failures table (:mod:`custsync.model.failures`) written as CSV (for spreadsheets, formulas
-neutralised) or JSON (for scripts)."""
+neutralised by the snapshot's rule) or JSON (for scripts). Only the CSV report is neutralised: it is made for
+spreadsheets; the data itself is never changed."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from custsync.errors import InputError
+from custsync.io.snapshot import neutralise_formula as neutralise
 from custsync.model.failures import FAILURE_COLUMNS, failures_frame, failures_to_records, preview
 
-__all__ = ["FORMULA_STARTS", "failures_frame", "neutralise", "preview", "write_rejects"]
+__all__ = ["failures_frame", "neutralise", "preview", "write_rejects"]
 
 
 def write_rejects(failures: pd.DataFrame, path: Path) -> Path:
@@ -30,14 +32,3 @@ def write_rejects(failures: pd.DataFrame, path: Path) -> Path:
     except OSError as exc:
         raise InputError(f"cannot write the rejects report {path}: {exc.strerror}", path=str(path)) from None
     return path
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (``=cmd|'/c calc'!A1``).
-
-    Only the CSV report is neutralised: it is made for spreadsheets. The data itself is never changed.
-    """
-    return "'" + text if text.startswith(FORMULA_STARTS) else text

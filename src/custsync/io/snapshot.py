@@ -41,14 +41,13 @@ import pyarrow.parquet as pq
 
 from custsync.errors import ConfigError, InputError
 from custsync.io.atomic import TMP_PREFIX, atomic_symlink, atomic_write_text, staged_directory
-from custsync.model import ENTITIES, Entity
+from custsync.model import ENTITIES, ENTITY_NAMES, Entity
 
 MANIFEST_NAME = "manifest.json"
 LATEST_FILE = "LATEST"
 LATEST_LINK = "latest"
 CSV_SUBDIR = "csv"
 MANIFEST_VERSION = 1
-ENTITY_ORDER = ("customers", "addresses", "contacts")
 
 Format = Literal["parquet", "csv"]
 FORMATS: dict[str, tuple[Format, ...]] = {"parquet": ("parquet",), "csv": ("csv",), "both": ("parquet", "csv")}
@@ -103,22 +102,24 @@ def csv_dialect(name: str) -> CsvDialect:
         ) from None
 
 
+def neutralise_formula(text: str) -> str:
+    """One cell's text, prefixed with ``'`` when a spreadsheet would run it as a formula (``=cmd|'/c calc'!A1``);
+    the rule of :func:`neutralise_formulas`, for the rejects report too."""
+    return "'" + text if _NEUTRALISE.match(text) else text
+
+
 def neutralise_formulas(values: pd.Series) -> pd.Series:
     """Prefix ``'`` to text that starts with a formula trigger, optionally after leading apostrophes.
 
     Also prefixing values that already start with ``'`` + trigger makes the rule reversible
     (:func:`unneutralise_formulas` strips exactly one ``'``), so a neutralised CSV still reads back exactly.
     """
-    return values.map(_neutralise, na_action="ignore").astype(values.dtype)
+    return values.map(neutralise_formula, na_action="ignore").astype(values.dtype)
 
 
 def unneutralise_formulas(values: pd.Series) -> pd.Series:
     """Inverse of :func:`neutralise_formulas`."""
     return values.map(_unneutralise, na_action="ignore").astype(values.dtype)
-
-
-def _neutralise(text: str) -> str:
-    return "'" + text if _NEUTRALISE.match(text) else text
 
 
 def _unneutralise(text: str) -> str:
@@ -146,7 +147,7 @@ def _cell(value: Any, kind: str, dialect: CsvDialect, neutralise: bool) -> str:
     if value is None:
         return ""
     if kind == "text":
-        return _neutralise(value) if neutralise else value
+        return neutralise_formula(value) if neutralise else value
     if kind == "float":
         return repr(float(value)).replace(".", dialect.decimal)
     if kind == "bool":
@@ -370,7 +371,7 @@ def write_snapshot(
     final = out / run_id
     with staged_directory(final) as stage:
         entries: list[FileEntry] = []
-        for name in ENTITY_ORDER:
+        for name in ENTITY_NAMES:
             entity = ENTITIES[name]
             frame = entity.conform(frames.get(name, entity.empty()), keep_source=False)
             for fmt in formats:
@@ -498,7 +499,7 @@ def read_snapshot(snapshot: Path, *, verify: bool = True, prefer: Format = "parq
     snapshot = Path(snapshot)
     manifest = verify_snapshot(snapshot) if verify else read_manifest(snapshot)
     frames: dict[str, pd.DataFrame] = {}
-    for name in ENTITY_ORDER:
+    for name in ENTITY_NAMES:
         entity = ENTITIES[name]
         entries = sorted((e for e in manifest.files if e.entity == name), key=lambda e: (e.format != prefer, e.format))
         if not entries:
@@ -545,6 +546,7 @@ __all__ = [
     "is_run_id",
     "latest_snapshot",
     "list_snapshots",
+    "neutralise_formula",
     "neutralise_formulas",
     "new_run_id",
     "read_manifest",
