@@ -43,7 +43,7 @@ from custsync.io import (
     read_table,
 )
 from custsync.mapping import default_mapping, load_mapping
-from custsync.mapping.coverage import unread_columns
+from custsync.mapping.coverage import read_columns, unread_columns
 from custsync.mapping.engine import GROUP, entities_reading, field_sources, map_entity, source_needs
 from custsync.mapping.spec import MappingSpec
 from custsync.model import (
@@ -163,7 +163,7 @@ def read_source(
         mapped.setdefault(entity, []).append(frame)
         source_rows += len(frame)
         read_files.append(file)
-    files = _assign(spec, paths) if paths or not snapshots else []
+    files = _assign(spec, paths, options) if paths or not snapshots else []
     read_files += [str(path) for path, _ in files]
     unread: dict[str, list[str]] = {}
     for path, readers in files:
@@ -322,8 +322,9 @@ def _is_snapshot(path: Path) -> bool:
         return False
 
 
-def _assign(spec: MappingSpec, paths: Sequence[Path | str]) -> list[tuple[Path, list[str]]]:
-    """Each source file with the entities that read it, in entity order. Directories are expanded."""
+def _assign(spec: MappingSpec, paths: Sequence[Path | str], options: ReadOptions) -> list[tuple[Path, list[str]]]:
+    """Each source file with the entities that read it, in entity order. Directories are expanded; a file named
+    on the command line whose name no entity's pattern matches is assigned by its header."""
     if not paths:
         raise InputError("no source given", hint="name a file or a directory with customers/addresses/contacts")
     out: list[tuple[Path, list[str]]] = []
@@ -343,13 +344,26 @@ def _assign(spec: MappingSpec, paths: Sequence[Path | str]) -> list[tuple[Path, 
             continue
         readers = _ordered(entities_reading(spec, path.name))
         if not readers and path.exists():
-            raise InputError(
-                f"{path}: the mapping has no entity for this file name",
-                path=str(path),
-                hint=f"name it like {_patterns(spec)}, or pass --mapping for its layout",
-            )
+            readers = _by_header(spec, path, options)
         out.append((path, readers or list(spec.entities)))
     return out
+
+
+def _by_header(spec: MappingSpec, path: Path, options: ReadOptions) -> list[str]:
+    """The one entity a file's header says it holds: every column the entity requires is there, and it knows
+    more of the header's columns than any other entity. Refused, naming the candidates, when that is not one."""
+    header = set(read_table(path, wanted=(), options=options).header)
+    fits: dict[str, int] = {}
+    for name, entity in spec.entities.items():
+        if source_needs(name, entity).required <= header:
+            fits[name] = len(header & read_columns(spec, [name]))
+    best = max(fits.values(), default=0)
+    top = _ordered([name for name, known in fits.items() if known == best])
+    if len(top) == 1 and best > 0:
+        return top
+    told = f"its header fits {' and '.join(top)} equally" if len(top) > 1 else "its header fits no entity"
+    hint = f"name it like {_patterns(spec)}, or pass --mapping for its layout"
+    raise InputError(f"{path}: the mapping has no entity for this file name, and {told}", path=str(path), hint=hint)
 
 
 def _ordered(names: list[str]) -> list[str]:

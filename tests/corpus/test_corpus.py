@@ -134,8 +134,8 @@ def cases() -> list[Case]:
         ),
         Case(
             "file-name-unknown-to-mapping",
-            {"kunden.csv": as_csv(CUSTOMERS)},
-            error=(InputError, "the mapping has no entity for this file name"),
+            {"kunden.csv": as_csv([["Kundennr", "Firma"], ["K1", "ACME"]])},
+            error=(InputError, "the mapping has no entity for this file name, and its header fits no entity"),
         ),
         # --- encodings and layout that must simply work
         Case("utf8-bom", canonical(customers=as_csv(CUSTOMERS).encode("utf-8-sig")), valid=ALL_VALID),
