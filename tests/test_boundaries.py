@@ -35,6 +35,7 @@ PUBLIC_NAMES: dict[str, set[str]] = {
         "Contacts",
         "CustomerApi",
         "Customers",
+        "ENV_DEADLINE",
         "ENV_RATE",
         "ENV_TOKEN",
         "ENV_URL",

@@ -158,6 +158,8 @@ class TransportError(ApiError):
     """The request provably never left (the connection was not made): repeating it is always safe."""
     maybe_in_progress: bool = False
     """A timeout while waiting for the answer: the server may still be working on the request."""
+    past_deadline: bool = False
+    """No complete answer within the client's total deadline (a trickling server): tried once more, no more."""
 
 
 class ResponseError(ApiError):

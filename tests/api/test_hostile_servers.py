@@ -102,15 +102,43 @@ def test_pages_without_end_stop_at_the_ceiling() -> None:
 
 
 def test_a_trickling_server_is_cut_off_at_the_deadline(tmp_path: Path) -> None:
-    settings_of = lambda url: ApiSettings(url=url, token=TOKEN, deadline=1.0, max_retries=1, retry_backoff=0.01)  # noqa: E731
+    settings_of = lambda url: ApiSettings(url=url, token=TOKEN, deadline=1.0, retry_backoff=0.01)  # noqa: E731
     with serve_in_thread(hostile.trickle(seconds_per_byte=0.5)) as url, CustomerApi(settings_of(url)) as api:
         started = time.monotonic()
         with pytest.raises(TransportError, match="deadline of 1 s") as caught:
             export_snapshot(api, ExportOptions(out=tmp_path / "out"))
         elapsed = time.monotonic() - started
     assert caught.value.path == "/api/v2/customers"
-    assert 1.9 <= elapsed < 6.0, elapsed  # two attempts of one second each, not the ~40 s the body needs
+    # two attempts of one second each (a request cut at its deadline is tried once more, not max_retries times),
+    # not the ~40 s the body needs
+    assert 1.9 <= elapsed < 6.0, elapsed
     assert not (tmp_path / "out" / "LATEST").exists()
+
+
+def test_a_trickling_server_ends_the_export_command_with_exit_2(tmp_path: Path) -> None:
+    out = tmp_path / "snapshots"
+    with serve_in_thread(hostile.trickle(seconds_per_byte=0.5)) as url:
+        env = {"CUSTSYNC_API_URL": url, "CUSTSYNC_API_TOKEN": TOKEN, "CUSTSYNC_API_DEADLINE": "0.5"}
+        started = time.monotonic()
+        result = CliRunner().invoke(app, ["export", "--out", str(out), *FAST, "--json"], env=env)
+        elapsed = time.monotonic() - started
+    assert result.exit_code == 2, result.output
+    report = json.loads(result.stdout)
+    assert report["error"] == "TransportError" and "deadline of 0.5 s" in report["message"]
+    assert elapsed < 10, elapsed
+    assert not (out / "LATEST").exists()
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "inf"])
+def test_a_bad_deadline_in_the_environment_is_a_clear_error(value: str) -> None:
+    from custsync.api import ENV_DEADLINE
+    from custsync.errors import ConfigError
+
+    base = {"CUSTSYNC_API_URL": "http://127.0.0.1:1", "CUSTSYNC_API_TOKEN": TOKEN}
+    assert ApiSettings.from_env({**base, ENV_DEADLINE: "300"}).deadline == 300
+    assert ApiSettings.from_env(base).deadline == 120
+    with pytest.raises(ConfigError, match=f"CUSTSYNC_API_DEADLINE must be a positive number of seconds, not '{value}'"):
+        ApiSettings.from_env({**base, ENV_DEADLINE: value})
 
 
 def test_a_token_refused_mid_run_stops_the_sync_at_once(sandbox, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from custsync.api._resources import (
     SubResource,
 )
 from custsync.api._settings import (
+    ENV_DEADLINE,
     ENV_RATE,
     ENV_TOKEN,
     ENV_URL,
@@ -42,6 +43,7 @@ __all__ = [
     "ADDRESSES_SPEC",
     "CONTACTS_SPEC",
     "CUSTOMERS_SPEC",
+    "ENV_DEADLINE",
     "ENV_RATE",
     "ENV_TOKEN",
     "ENV_URL",

@@ -143,7 +143,7 @@ class AsyncCustomerApi:
     ) -> httpx.Response:
         """Send with retries: GET/PATCH/DELETE on 5xx, 429 and transport errors; POST only if it never left."""
         retryable = is_retryable if method != "POST" else _retryable_post
-        async for attempt in self._retrying(retryable):
+        async for attempt in self._retrying(_once_past_deadline(retryable)):
             with attempt:
                 return await self._send_once(method, url, resource=resource, params=params, json=json, key=key)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
@@ -303,6 +303,22 @@ class AsyncCustomerApi:
             before_sleep=before_sleep,
             reraise=True,
         )
+
+
+def _once_past_deadline(retryable: Callable[[BaseException], bool]) -> Callable[[BaseException], bool]:
+    """``retryable``, except that a request cut off at its deadline is tried once more, not ``max_retries``
+    times: a server that trickled through a whole deadline twice will not do better a third time."""
+    cut = 0
+
+    def check(exc: BaseException) -> bool:
+        nonlocal cut
+        if getattr(exc, "past_deadline", False):
+            cut += 1
+            if cut > 1:
+                return False
+        return retryable(exc)
+
+    return check
 
 
 def _retryable_post(exc: BaseException) -> bool:

@@ -78,8 +78,8 @@ def error_from_deadline(deadline: float, *, method: str, path: str, key: str | N
         key=key,
         hint="the server answers too slowly; check the network, or raise the client's deadline",
     )
-    err.not_sent = False  # type: ignore[attr-defined]
-    err.maybe_in_progress = True  # type: ignore[attr-defined]
+    err.maybe_in_progress = True
+    err.past_deadline = True
     return err
 
 

@@ -20,6 +20,8 @@ ENV_TOKEN = "CUSTSYNC_API_TOKEN"
 ENV_FULL_CREATE_BODY = "CUSTSYNC_FULL_CREATE_BODY"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 ENV_RATE = "CUSTSYNC_REQUESTS_PER_MINUTE"
+ENV_DEADLINE = "CUSTSYNC_API_DEADLINE"
+"""Seconds one request may take in all (see :attr:`ApiSettings.deadline`)."""
 """The client's rate limit when ``--requests-per-minute`` is not given: a rehearsal on the sandbox runs at the
 rate ``custsync sandbox serve`` prints instead of production's."""
 
@@ -121,11 +123,14 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ApiSettings:
-        """Read URL and token from ``CUSTSYNC_API_URL`` / ``CUSTSYNC_API_TOKEN`` and the rate limit from
-        ``CUSTSYNC_REQUESTS_PER_MINUTE`` (default: production's); keyword overrides win."""
+        """Read URL and token from ``CUSTSYNC_API_URL`` / ``CUSTSYNC_API_TOKEN``, the rate limit from
+        ``CUSTSYNC_REQUESTS_PER_MINUTE`` (default: production's) and the deadline per request from
+        ``CUSTSYNC_API_DEADLINE`` (seconds); keyword overrides win."""
         env = os.environ if env is None else env
         if "requests_per_minute" not in overrides and env.get(ENV_RATE, "").strip():
             overrides["requests_per_minute"] = _rate_from_env(env[ENV_RATE])
+        if "deadline" not in overrides and env.get(ENV_DEADLINE, "").strip():
+            overrides["deadline"] = _deadline_from_env(env[ENV_DEADLINE])
         url = overrides.pop("url", None) or env.get(ENV_URL, "")
         token = overrides.pop("token", None) or env.get(ENV_TOKEN, "")
         if not url:
@@ -153,6 +158,19 @@ def _rate_from_env(text: str) -> float:
             hint=f"e.g. {ENV_RATE}=6000, or unset it for production's {PRODUCTION_REQUESTS_PER_MINUTE}/min",
         )
     return rate
+
+
+def _deadline_from_env(text: str) -> float:
+    try:
+        seconds = float(text.strip().removesuffix("s"))
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise ConfigError(
+            f"{ENV_DEADLINE} must be a positive number of seconds, not {text!r}",
+            hint=f"e.g. {ENV_DEADLINE}=300 for a slow line, or unset it for 120 s",
+        )
+    return seconds
 
 
 def origin_of(url: str) -> str:
