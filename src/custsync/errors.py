@@ -97,6 +97,8 @@ class ApiError(CustsyncError):
 
     final: bool = False
     """True when no retry may repeat the request (a create whose outcome is unknown): set by the client."""
+    not_sent: bool = False
+    """The request provably never left (no connection made, or refused before sending): repeating it is safe."""
 
     def __init__(
         self,
@@ -154,8 +156,6 @@ class ServerError(ApiError):
 class TransportError(ApiError):
     """No usable answer: timeout, refused or dropped connection, after the retries."""
 
-    not_sent: bool = False
-    """The request provably never left (the connection was not made): repeating it is always safe."""
     maybe_in_progress: bool = False
     """A timeout while waiting for the answer: the server may still be working on the request."""
     past_deadline: bool = False

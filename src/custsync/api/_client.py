@@ -274,7 +274,7 @@ class AsyncCustomerApi:
                 key=key,
                 hint=first.hint,
             )
-            error.not_sent = True  # type: ignore[attr-defined]
+            error.not_sent = True
             raise error
 
     def _rate_gate(self) -> RateGate:

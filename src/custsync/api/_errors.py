@@ -91,7 +91,7 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 def was_not_sent(exc: BaseException) -> bool:
-    return isinstance(exc, TransportError) and exc.not_sent
+    return isinstance(exc, ApiError) and exc.not_sent
 
 
 def may_still_run(exc: BaseException) -> bool:
