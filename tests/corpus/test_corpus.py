@@ -118,7 +118,7 @@ def cases() -> list[Case]:
             {"kunden.csv": as_csv(CUSTOMERS).encode("cp1252")},
             mapping="read: {encoding: utf-8}\nentities:\n  customers:\n    fields: {number: number, "
             "customerType: customerType, name: name}\n",
-            error=(InputError, "cannot be decoded as utf-8"),
+            error=(InputError, "not valid utf-8: byte "),
         ),
         Case(
             "mapping-typo-key",

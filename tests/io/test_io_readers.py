@@ -134,8 +134,54 @@ def test_undecodable_with_a_stated_encoding(tmp_path: Path) -> None:
     path = write(tmp_path / "k.csv", "Name\nMüller\n", "cp1252")
     with pytest.raises(InputError) as caught:
         read_table(path, options=ReadOptions(encoding="utf-8"))
-    assert "cannot be decoded as utf-8" in caught.value.message
+    assert "not valid utf-8: byte fc at byte offset 6 (line 2)" in caught.value.message
     assert "encoding" in (caught.value.hint or "")
+
+
+def test_one_invalid_byte_in_a_utf8_file_is_refused_not_read_as_cp1252(tmp_path: Path) -> None:
+    rows = [f"{i};Hörle {i};Köln" for i in range(1, 20)]
+    data = ("Nr;Name;Ort\n" + "\n".join(rows) + "\n").encode()
+    line_11 = data.index(b"10;")
+    broken = data[:line_11] + b"10;Gaggini \xfc;Rom" + data[data.index(b"\n", line_11) :]
+    path = tmp_path / "k.csv"
+    path.write_bytes(broken)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    offset = broken.index(b"\xfc")
+    assert f"not valid utf-8: byte fc at byte offset {offset} (line 11)" in caught.value.message
+    assert str(path) in caught.value.message
+    table = read_table(path, options=ReadOptions(encoding="cp1252"))  # the user may name the encoding
+    assert table.frame["Name"].iloc[9] == "Gaggini ü" and table.frame["Name"].iloc[0] == "HÃ¶rle 1"
+
+
+def test_an_invalid_byte_after_the_detection_sample_names_its_file_offset_and_line(tmp_path: Path, monkeypatch) -> None:
+    import custsync.io._detect as detect
+    import custsync.io.readers as readers
+
+    monkeypatch.setattr(readers, "read_sample", lambda path: detect.read_sample(path, 64))
+    monkeypatch.setattr(detect, "SCAN_BYTES", 50)  # the error spans the scanner's blocks too
+    data = ("Name;Ort\n" + "Müller;Köln\n" * 20).encode() + b"M\xfcller;K\xf6ln\n"
+    path = tmp_path / "k.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    offset = data.index(b"\xfc")
+    assert f"byte fc at byte offset {offset} (line 22)" in caught.value.message
+
+
+def test_a_legacy_file_with_utf8_further_on_is_refused(tmp_path: Path, monkeypatch) -> None:
+    import custsync.io._detect as detect
+    import custsync.io.readers as readers
+
+    monkeypatch.setattr(readers, "read_sample", lambda path: detect.read_sample(path, 64))
+    data = ("Name;Ort\n" + "Müller;Köln\n" * 20).encode("cp1252") + "Hörle;Köln\n".encode()
+    path = tmp_path / "k.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    message, offset = caught.value.message, data.index(b"\xc3")
+    assert "mixes encodings" in message and f"byte offset {offset} (line 22)" in message
+    assert read_table(path, options=ReadOptions(encoding="cp1252")).records == 21
 
 
 def test_unknown_encoding_name(tmp_path: Path) -> None:

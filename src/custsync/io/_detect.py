@@ -2,11 +2,17 @@
 
 Legacy exports rarely say how they were written. Guesses are made on a bounded sample of the file so that a
 large file is never read twice in full; a mapping may state the encoding and delimiter to skip the guessing.
+
+Bytes are never guessed silently: a file that is UTF-8 in places (valid multi-byte sequences) but not valid
+UTF-8 everywhere is refused — naming the byte offset and line — instead of being read as Windows-1252, which
+would turn every umlaut of it into mojibake. Only a file with no UTF-8 sequence at all is taken as legacy.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -23,6 +29,30 @@ LEGACY_ENCODINGS = ("cp1252", "latin_1")
 
 _CONTROL = {c for c in range(32) if c not in (9, 10, 13)}
 
+UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+"""A well-formed multi-byte UTF-8 sequence: in a legacy single-byte file it would be mojibake written as text."""
+
+SCAN_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BadBytes:
+    """Where a file stops being valid in an encoding."""
+
+    encoding: str
+    offset: int
+    """Byte offset in the file (0-based)."""
+    line: int
+    """Line of the file (1-based, as an editor numbers them)."""
+    found: bytes
+
+    def message(self) -> str:
+        return f"not valid {self.encoding}: byte {self.found.hex(' ')} at byte offset {self.offset} (line {self.line})"
+
 
 def read_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
     with path.open("rb") as handle:
@@ -34,12 +64,15 @@ def is_parquet(sample: bytes) -> bool:
 
 
 def looks_binary(sample: bytes) -> bool:
-    """True for content no CSV export would contain: NUL bytes or many control characters."""
+    """True for content no CSV export would contain: many NUL bytes or control characters.
+
+    A stray NUL in an otherwise textual file is not "binary": it reaches validation, which names its row and
+    column (``control_character``) wherever in the file it is."""
     head = sample[:65536]
-    if b"\x00" in head:
-        return True
+    if not head:
+        return False
     controls = sum(1 for b in head if b in _CONTROL)
-    return bool(head) and controls / len(head) > 0.05
+    return head.count(b"\x00") / len(head) > 0.01 or controls / len(head) > 0.05
 
 
 def detect_encoding(sample: bytes, *, complete: bool) -> str:
@@ -54,8 +87,13 @@ def detect_encoding(sample: bytes, *, complete: bool) -> str:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if UTF8_SEQUENCE.search(sample):
+            bad = BadBytes("utf-8", exc.start, sample.count(b"\n", 0, exc.start) + 1, sample[exc.start : exc.end])
+            raise InputError(
+                f"{bad.message()}, though other parts of it are UTF-8",
+                hint="repair the file, or state its encoding in the mapping (`read: {encoding: ...}`)",
+            ) from None
     best = from_bytes(sample[:262144], cp_isolation=list(LEGACY_ENCODINGS)).best()
     if best is not None:
         return best.encoding
@@ -88,3 +126,45 @@ def detect_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in DELIMITER_CANDIDATES}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
+
+
+def find_bad_bytes(path: Path, encoding: str) -> BadBytes | None:
+    """The first place ``path`` is not valid ``encoding``, read in binary blocks (the error path of a read)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = lines = 0
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(SCAN_BYTES)
+            pending = decoder.getstate()[0] if hasattr(decoder, "getstate") else b""
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as exc:
+                data = pending + block
+                at = offset - len(pending) + exc.start
+                line = lines - pending.count(b"\n") + data.count(b"\n", 0, exc.start) + 1
+                return BadBytes(codecs.lookup(encoding).name, at, line, data[exc.start : exc.end])
+            if not block:
+                return None
+            offset += len(block)
+            lines += block.count(b"\n")
+
+
+def find_utf8_sequence(path: Path, start: int) -> BadBytes | None:
+    """The first multi-byte UTF-8 sequence from byte ``start`` on: a legacy file must not have one."""
+    tail = b""
+    offset = start
+    lines = 0
+    with path.open("rb") as handle:
+        head = handle.read(start)
+        lines = head.count(b"\n")
+        while block := handle.read(SCAN_BYTES):
+            data = tail + block
+            found = UTF8_SEQUENCE.search(data)
+            if found:
+                at = offset - len(tail) + found.start()
+                line = lines - tail.count(b"\n") + data.count(b"\n", 0, found.start()) + 1
+                return BadBytes("utf-8", at, line, found.group())
+            tail = data[-3:]
+            offset += len(block)
+            lines += block.count(b"\n")
+    return None

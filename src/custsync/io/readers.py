@@ -31,6 +31,8 @@ from custsync.io._detect import (
     check_codec,
     detect_delimiter,
     detect_encoding,
+    find_bad_bytes,
+    find_utf8_sequence,
     is_parquet,
     looks_binary,
     read_sample,
@@ -128,6 +130,8 @@ def _read_csv(
             encoding = detect_encoding(sample, complete=complete)
         except InputError as exc:
             raise InputError(f"{label}: {exc.message}", path=label, hint=exc.hint) from None
+        if not complete and not encoding.startswith("utf"):
+            _refuse_mixed_bytes(path, label, encoding, len(sample))
     first_line = sample.split(b"\n", 1)[0].decode(encoding, errors="replace")
     delimiter = options.delimiter or detect_delimiter(first_line)
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
@@ -137,14 +141,27 @@ def _read_csv(
             reader = csv.reader(handle, delimiter=delimiter, quotechar=options.quotechar)
             return _parse_csv(reader, label, wanted, required, options, encoding, delimiter)
     except UnicodeDecodeError as exc:
+        bad = find_bad_bytes(path, encoding)
+        where = bad.message() if bad else f"cannot be decoded as {encoding}: {exc.reason}"
         raise InputError(
-            f"{label}: cannot be decoded as {encoding} (byte {exc.object[exc.start : exc.start + 1]!r} "
-            f"at offset {exc.start} of a read block)",
+            f"{label}: {where}",
             path=label,
-            hint="state the file's encoding in the mapping, e.g. `read: {encoding: cp1252}`",
+            hint="repair the file, or state its encoding in the mapping (`read: {encoding: ...}`)",
         ) from None
     except csv.Error as exc:
         raise InputError(f"{label}: not readable as CSV: {exc}", path=label) from None
+
+
+def _refuse_mixed_bytes(path: Path, label: str, encoding: str, start: int) -> None:
+    """A file taken as legacy from its first bytes must not turn out to hold UTF-8 further on."""
+    found = find_utf8_sequence(path, start)
+    if found is not None:
+        raise InputError(
+            f"{label}: its beginning reads as {encoding} but byte offset {found.offset} (line {found.line}) "
+            f"holds UTF-8 ({found.found.hex(' ')}): the file mixes encodings",
+            path=label,
+            hint="repair the file, or state its encoding in the mapping (`read: {encoding: ...}`)",
+        )
 
 
 def _parse_csv(

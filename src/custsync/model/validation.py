@@ -28,6 +28,7 @@ What is checked, and the rule id each failure carries (see docs/model.md for the
   ``one_billingaddress_per_customer``;
 - across tables: ``unknown_customer`` (an address/contact names a customer number that is neither in the input
   nor in ``existing_customers``) and ``customer_rejected`` (its customer row failed, so it is held back too);
+- ``control_character``: a text cell holding a NUL or another control character (tab and line breaks are text);
 - ``unknown_column`` (row 1, the header): a column that is not canonical; it is ignored, no row is rejected.
 
 Nothing raises for bad data: bad data becomes failure rows. Programming errors (an unknown entity name) raise.
@@ -35,6 +36,7 @@ Nothing raises for bad data: bad data becomes failure rows. Programming errors (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -262,8 +264,46 @@ def _check_entity(entity: Entity, frame: pd.DataFrame) -> _Checked:
             checked.add([-1], column, "unknown_column", message=f"not a canonical {entity.name} column; ignored")
     for column, rule, positions in unconvertible:
         checked.add(positions, column, rule)
+    _check_control_characters(checked)
     _run_schema(checked, {(int(p), column) for column, _, positions in unconvertible for p in positions})
     return checked
+
+
+CONTROL_CHARACTERS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+"""C0 controls but tab and line breaks (quoted multi-line text is legitimate), DEL and C1 controls (what
+Windows-1252 bytes become when read as Latin-1): never data, and NUL truncates text in many systems."""
+
+
+def _check_control_characters(checked: _Checked) -> None:
+    """Every text cell, wherever the row is in the file: a control character refuses the row (``control_character``)."""
+    for column, dtype in checked.entity.dtypes.items():
+        if not isinstance(dtype, pd.StringDtype) or column not in checked.raw.columns:
+            continue
+        values = checked.typed[column]
+        hits = values.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(dtype=bool)
+        if not hits.any():
+            continue
+        positions = np.flatnonzero(hits)
+        found = values.iloc[positions].tolist()
+        checked.add(
+            positions,
+            column,
+            "control_character",
+            value=[preview(_escaped(v)) for v in found],
+            message=[_control_message(v) for v in found],
+        )
+
+
+def _escaped(value: str) -> str:
+    return re.sub(CONTROL_CHARACTERS, lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+def _control_message(value: str) -> str:
+    first = re.search(CONTROL_CHARACTERS, value)
+    assert first is not None
+    code = ord(first.group())
+    name = {0: " (NUL)", 0x7F: " (DEL)"}.get(code, "")
+    return f"contains the control character U+{code:04X}{name} at position {first.start() + 1}"
 
 
 def _files(typed: pd.DataFrame, entity: Entity) -> pd.Series:
