@@ -6,6 +6,7 @@
     ├── MappingError              a mapping file is invalid (names file, line and key; suggests the nearest name)
     ├── ValidationFailed          rows failed validation and the policy says stop (carries the rejects)
     ├── PlanError                 a plan cannot be made or applied (stale plan, delete threshold, empty mirror)
+    ├── StateLockedError          another run is using the state directory (names its pid and start time)
     └── ApiError                  the customer API answered with an error or not at all
         ├── AuthError             401 / 403
         ├── NotFoundError         404
@@ -90,6 +91,10 @@ class ValidationFailed(CustsyncError):
 
 class PlanError(CustsyncError):
     """A plan cannot be made or applied safely."""
+
+
+class StateLockedError(CustsyncError):
+    """Another run holds the state directory: one run at a time, or the two would plan the same creates."""
 
 
 class ApiError(CustsyncError):

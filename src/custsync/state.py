@@ -10,17 +10,32 @@ SQLite in the state directory (default ``.custsync/state.sqlite``), one row set 
   address instead of creating a new one.
 
 Losing the file costs calls (the next run fetches everything once), never correctness.
+
+One run at a time per state directory: opening the store takes :class:`StateLock` (an ``flock`` on
+``STATE_DIR/lock``, released by the kernel when the process dies, so a killed run never leaves it stuck); a
+second run is refused with :class:`~custsync.errors.StateLockedError` naming the holder's pid and start time.
+Because planning and applying take the lock one after the other, the store also counts applies
+(``generation``): a plan remembers the generation it was made at, and ``apply`` refuses it when another plan
+was applied in between — the two would otherwise both create the same addresses and contacts.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
+import json
+import os
 import sqlite3
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from custsync.errors import StateLockedError
+
 STATE_FILE = "state.sqlite"
+LOCK_FILE = "lock"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
@@ -32,6 +47,10 @@ CREATE TABLE IF NOT EXISTS customers (
     updated_at INTEGER,
     PRIMARY KEY (api, number)
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS match_keys (
     api TEXT NOT NULL,
     customer_number TEXT NOT NULL,
@@ -42,20 +61,89 @@ CREATE TABLE IF NOT EXISTS match_keys (
 """
 
 
-class StateStore:
-    """Read and update the state of one API (its base URL) in one SQLite file."""
+class StateLock:
+    """The exclusive lock of one state directory, held from :meth:`acquire` to :meth:`release`.
 
-    def __init__(self, path: Path, api_url: str) -> None:
+    Not re-entrant: a second acquire — from another process or this one — is refused, never waited for."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = Path(state_dir) / LOCK_FILE
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> StateLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StateLockedError(
+                f"another custsync run is using the state directory {self.path.parent}: {self._holder()}",
+                hint="wait for it to finish (a killed run frees the directory at once); "
+                "two runs on one state directory would create the same records twice",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(_holder_record()).encode())
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)  # closing the only descriptor releases the flock
+
+    def __enter__(self) -> StateLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def _holder(self) -> str:
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            record = {}
+        if not isinstance(record, dict) or "pid" not in record:
+            return "it has just started (pid not written yet)"
+        command = f" ({record['command']})" if record.get("command") else ""
+        return f"pid {record['pid']}{command}, started {record.get('started', '?')}"
+
+
+def _holder_record() -> dict[str, object]:
+    command = " ".join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:2]))
+    return {"pid": os.getpid(), "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "command": command}
+
+
+class StateStore:
+    """Read and update the state of one API (its base URL) in one SQLite file.
+
+    Opening it takes the state directory's :class:`StateLock` until :meth:`close`, unless the caller passes
+    a lock it already holds (``apply`` holds one for its whole run)."""
+
+    def __init__(self, path: Path, api_url: str, *, lock: StateLock | None = None) -> None:
         self.path = Path(path)
         self.api = api_url.rstrip("/")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._own_lock = lock is None
+        self._lock = lock if lock is not None else StateLock(self.path.parent).acquire()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except BaseException:
+            self._release()
+            raise
 
     @classmethod
-    def open(cls, state_dir: Path, api_url: str) -> StateStore:
-        return cls(Path(state_dir) / STATE_FILE, api_url)
+    def open(cls, state_dir: Path, api_url: str, *, lock: StateLock | None = None) -> StateStore:
+        return cls(Path(state_dir) / STATE_FILE, api_url, lock=lock)
 
     def __enter__(self) -> StateStore:
         return self
@@ -64,7 +152,34 @@ class StateStore:
         self.close()
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            self._db.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._own_lock:
+            self._lock.release()
+
+    def generation(self) -> int:
+        """How many applies this state directory has begun: a plan made at another generation is stale."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def applying(self) -> str | None:
+        """The id of the plan the latest apply began with (a resumed apply of it is not stale)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'applying'").fetchone()
+        return row[0] if row else None
+
+    def begin_apply(self, plan_id: str) -> int:
+        """Count an apply of ``plan_id`` as begun; returns the new generation."""
+        generation = self.generation() + 1
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [("generation", str(generation)), ("applying", plan_id)],
+            )
+        return generation
 
     def customers(self) -> pd.DataFrame:
         """Columns ``number``, ``id`` (text), ``addresses_hash``, ``contacts_hash`` and ``updated_at``

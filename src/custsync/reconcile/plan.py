@@ -121,6 +121,9 @@ class PlanMeta:
     deletes: dict[str, Any] = field(default_factory=dict)
     """A mirror's delete policy: ``max_deletes``, ``force``, the customers held back by validation and per
     entity the deletes ``planned``, the records ``in_scope`` and the ``limit`` (empty outside mirror mode)."""
+    state_generation: int | None = None
+    """How many applies the state directory had begun when the plan was made (``None``: planned without one);
+    ``apply`` refuses the plan when another one was applied since."""
 
 
 @dataclass
@@ -166,6 +169,8 @@ class Plan:
             del meta["contact_key"]  # the default: plans saved before the choice existed keep their digest
         if not meta["deletes"]:
             del meta["deletes"]  # no mirror: plans saved before the policy was recorded keep their digest
+        if meta["state_generation"] is None:
+            del meta["state_generation"]
         blob = json.dumps([meta, ops], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

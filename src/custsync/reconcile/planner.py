@@ -68,6 +68,7 @@ async def plan_sync(
         full=options.full,
         sources=wanted.source_records(),
         contact_key=options.contact_key,
+        state_generation=state.generation() if state is not None else None,
     )
     api_customers = await remote.list_customers(number_prefix=_list_prefix(desired, options))
     fingerprints: dict[str, pd.Series] = {}
