@@ -86,6 +86,7 @@ PUBLIC_NAMES: dict[str, set[str]] = {
         "FORMATS",
         "Format",
         "LATEST_FILE",
+        "LATEST_LINK",
         "MANIFEST_NAME",
         "Manifest",
         "ROW",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from custsync.errors import (
 )
 from custsync.io import (
     LATEST_FILE,
+    LATEST_LINK,
     MANIFEST_NAME,
     RawTable,
     ReadOptions,
@@ -288,8 +290,9 @@ def _split_snapshots(
     rest: list[Path | str] = []
     for given in paths:
         path = Path(given)
+        _refuse_foreign_latest_link(path)
         snapshot = path if _is_snapshot(path) else None
-        if snapshot is None and (path / LATEST_FILE).is_file():
+        if snapshot is None and ((path / LATEST_FILE).is_file() or (path / LATEST_FILE).is_symlink()):
             snapshot = latest_snapshot(path)
         if snapshot is None:
             rest.append(given)
@@ -311,15 +314,40 @@ def _split_snapshots(
     return frames, rest
 
 
+_MANIFEST_KEYS = frozenset({"runId", "manifestVersion", "custsyncVersion", "files", "window", "previousRunId"})
+"""Keys only a custsync manifest has: one of them makes ``manifest.json`` a snapshot's, complete or not."""
+
+
 def _is_snapshot(path: Path) -> bool:
-    """A directory with a custsync manifest (another tool's ``manifest.json`` is just a file beside the data)."""
+    """A directory with a custsync manifest, which :func:`read_snapshot` then checks in full.
+
+    A ``manifest.json`` that is not valid JSON, or that has custsync's keys but no ``runId``, is refused — never
+    read as plain files without their checksums. Another tool's manifest (valid JSON without any of custsync's
+    keys) is just a file beside the data."""
     manifest = path / MANIFEST_NAME
-    if not manifest.is_file():
+    if not path.is_dir() or not (manifest.is_file() or manifest.is_symlink()):
         return False
     try:
-        return "runId" in json.loads(manifest.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, TypeError):
-        return False
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"{manifest}: unreadable manifest ({exc}); a snapshot directory with it is refused",
+            path=str(manifest),
+            hint="restore the snapshot or export a fresh one; remove manifest.json if these are plain files",
+        ) from None
+    return isinstance(data, dict) and bool(data.keys() & _MANIFEST_KEYS)
+
+
+def _refuse_foreign_latest_link(path: Path) -> None:
+    """``OUT/latest`` is the export's convenience symlink: it must point at a snapshot inside ``OUT``."""
+    if path.name != LATEST_LINK or not path.is_symlink() or not (path.parent / LATEST_FILE).exists():
+        return
+    if path.resolve().parent != path.parent.resolve():
+        raise InputError(
+            f"{path}: points outside its snapshots directory (to {os.readlink(path)})",
+            path=str(path),
+            hint="the snapshot directory was tampered with; restore it or export a fresh snapshot",
+        )
 
 
 def _assign(spec: MappingSpec, paths: Sequence[Path | str], options: ReadOptions) -> list[tuple[Path, list[str]]]:

@@ -116,3 +116,34 @@ def test_filter_option_and_errors(sandbox, tmp_path):
     assert "KEY OP VALUE" in short.stderr
     fmt = _run(sandbox, "export", "--out", str(tmp_path), "--format", "xlsx", "--json")
     assert json.loads(fmt.stdout)["hint"].startswith("choose one of")
+
+
+@pytest.mark.parametrize("tamper", ["symlinked-file", "changed-bytes", "latest-outside"])
+def test_an_incremental_export_on_top_of_a_tampered_snapshot_refuses(sandbox_factory, tmp_path, tamper):
+    server = sandbox_factory(seed_customers=4, seed=3)
+    out = tmp_path / "out"
+    first = _export(server, out, "--format", "parquet")
+    snapshot = out / first["run_id"]
+    if tamper == "symlinked-file":
+        foreign = tmp_path / "foreign.parquet"
+        foreign.write_bytes((snapshot / "contacts.parquet").read_bytes())
+        (snapshot / "contacts.parquet").unlink()
+        (snapshot / "contacts.parquet").symlink_to(foreign)
+        problem = "is a symlink"
+    elif tamper == "changed-bytes":
+        with open(snapshot / "customers.parquet", "ab") as fh:
+            fh.write(b"\0")
+        problem = "checksum does not match"
+    else:
+        (out / "LATEST").write_text("../elsewhere\n")
+        problem = "not a snapshot of this directory"
+    result = _run(server, "export", "--out", str(out), *FAST, "--json", "--incremental")
+    assert result.exit_code == 2, result.stdout
+    assert problem in json.loads(result.stdout)["message"]
+    assert sorted(p.name for p in out.iterdir() if snap_dir(p)) == [first["run_id"]]  # nothing laundered
+
+
+def snap_dir(path) -> bool:
+    from custsync.io.snapshot import is_run_id
+
+    return path.is_dir() and is_run_id(path.name)

@@ -27,12 +27,13 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import secrets
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import pandas as pd
@@ -450,36 +451,110 @@ def list_snapshots(out: Path) -> list[Path]:
 
 
 def latest_snapshot(out: Path) -> Path | None:
-    """The snapshot ``OUT/LATEST`` names; if that file is missing or stale, the newest complete one."""
+    """The snapshot ``OUT/LATEST`` names; if that file is missing or names a snapshot that is gone, the newest
+    complete one. A ``LATEST`` that is a symlink, or names anything but a snapshot directly inside ``OUT``, is
+    refused (:class:`InputError`): it was not written by an export."""
     out = Path(out)
     pointer = out / LATEST_FILE
+    if pointer.is_symlink():
+        raise InputError(
+            f"{pointer}: is a symlink (to {os.readlink(pointer)}); an export writes it as a plain file",
+            path=str(pointer),
+            hint="the snapshot directory was tampered with; restore it or export a fresh snapshot",
+        )
     if pointer.is_file():
         name = pointer.read_text(encoding="utf-8").strip()
-        if is_run_id(name) and (out / name / MANIFEST_NAME).is_file():
+        if not is_run_id(name):
+            raise InputError(
+                f"{pointer}: names {name[:80]!r}, not a snapshot of this directory",
+                path=str(pointer),
+                hint="the snapshot directory was tampered with; restore it or export a fresh snapshot",
+            )
+        if (out / name).is_symlink():
+            raise InputError(
+                f"{out / name}: the snapshot LATEST names is a symlink (to {os.readlink(out / name)})",
+                path=str(out / name),
+                hint="the snapshot directory was tampered with; restore it or export a fresh snapshot",
+            )
+        if (out / name / MANIFEST_NAME).is_file():
             return out / name
     snapshots = list_snapshots(out)
     return snapshots[-1] if snapshots else None
 
 
 def read_manifest(snapshot: Path) -> Manifest:
+    """The manifest of ``snapshot``, refused unless complete: valid JSON with a ``runId`` and well-formed file
+    entries, each naming a file inside the snapshot directory."""
     path = Path(snapshot) / MANIFEST_NAME
     if Path(snapshot).name.startswith(TMP_PREFIX):
         raise InputError(f"{snapshot} is an incomplete snapshot (staging directory)", path=str(snapshot))
+    if path.is_symlink():
+        raise InputError(f"{path}: is a symlink; a snapshot's manifest is a plain file", path=str(path))
     try:
-        return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(
             f"{snapshot}: no {MANIFEST_NAME}; not a complete snapshot directory", path=str(snapshot)
         ) from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise InputError(f"{path}: unreadable manifest ({exc})", path=str(path)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("runId"), str) or not data["runId"]:
+        raise InputError(f"{path}: incomplete manifest (no runId)", path=str(path), hint=_TAMPERED)
+    if not isinstance(data.get("files"), list) or not all(isinstance(f, dict) for f in data["files"]):
+        raise InputError(f"{path}: incomplete manifest (no list of files)", path=str(path), hint=_TAMPERED)
+    try:
+        manifest = Manifest.from_json(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: unreadable manifest ({exc})", path=str(path), hint=_TAMPERED) from None
+    for entry in manifest.files:
+        _check_entry(path, entry)
+    return manifest
+
+
+_TAMPERED = "a snapshot's manifest is written by the export; restore the snapshot or export a fresh one"
+
+
+def _check_entry(manifest_path: Path, entry: FileEntry) -> None:
+    """A file entry must name an entity, a format and a relative path without ``..`` inside the snapshot."""
+    if entry.entity not in ENTITIES or entry.format not in ("parquet", "csv"):
+        raise InputError(
+            f"{manifest_path}: file entry {entry.file!r} has entity {entry.entity!r} and format {entry.format!r}",
+            path=str(manifest_path),
+            hint=_TAMPERED,
+        )
+    relative = PurePosixPath(str(entry.file))
+    if not str(entry.file) or relative.is_absolute() or ".." in relative.parts or "\\" in str(entry.file):
+        raise InputError(
+            f"{manifest_path}: names the file {entry.file!r}, which is not inside the snapshot directory",
+            path=str(manifest_path),
+            hint=_TAMPERED,
+        )
+
+
+def snapshot_file(snapshot: Path, entry: FileEntry) -> Path:
+    """The path of a manifest's file entry, refused unless it is a regular file inside ``snapshot`` reached
+    without a symlink (the manifest's own checks ran in :func:`read_manifest`)."""
+    root = Path(snapshot)
+    path = root / entry.file
+    step = root
+    for part in PurePosixPath(entry.file).parts:
+        step = step / part
+        if step.is_symlink():
+            raise InputError(
+                f"{step}: is a symlink (to {os.readlink(step)}); a snapshot holds its own files",
+                path=str(step),
+                hint=_TAMPERED,
+            )
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise InputError(f"{path}: resolves outside the snapshot directory", path=str(path), hint=_TAMPERED)
+    return path
 
 
 def verify_snapshot(snapshot: Path, manifest: Manifest | None = None) -> Manifest:
-    """Check every file's size and SHA-256 against the manifest; raise :class:`InputError` naming the file."""
+    """Check every file's place, size and SHA-256 against the manifest; raise :class:`InputError` naming the file."""
     manifest = manifest or read_manifest(snapshot)
     for entry in manifest.files:
-        path = Path(snapshot) / entry.file
+        path = snapshot_file(snapshot, entry)
         if not path.is_file():
             raise InputError(f"{path}: listed in the manifest but missing", path=str(path))
         if path.stat().st_size != entry.bytes or _sha256(path) != entry.sha256:
@@ -506,7 +581,7 @@ def read_snapshot(snapshot: Path, *, verify: bool = True, prefer: Format = "parq
             frames[name] = entity.empty()
             continue
         entry = entries[0]
-        path = snapshot / entry.file
+        path = snapshot_file(snapshot, entry)
         if entry.format == "parquet":
             frame = read_parquet(path, entity)
         else:
@@ -553,6 +628,7 @@ __all__ = [
     "read_snapshot",
     "remove_stale_staging",
     "set_latest",
+    "snapshot_file",
     "unneutralise_formulas",
     "verify_snapshot",
     "write_snapshot",
