@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -128,7 +129,7 @@ def test_syncs_started_a_second_apart_on_one_state_dir_run_one_at_a_time(profile
 
 def test_outside_address_changes_during_a_sync_are_not_absorbed(profile, sandbox_factory, tmp_path, seed):
     rng = random.Random(seed)
-    server = sandbox_factory(latency_ms=10)
+    server = sandbox_factory(latency_ms=20)
     v1 = generate(_size(profile), rng)
     cli = Cli(tmp_path, server.url, server.token)
     state = ("--state-dir", str(tmp_path / "state"), *FAST, "--json")
@@ -139,9 +140,13 @@ def test_outside_address_changes_during_a_sync_are_not_absorbed(profile, sandbox
     stop = threading.Event()
 
     def another_client() -> None:
-        """Edits masterdata streets of the customers the sync is patching, while it patches them."""
+        """Edits masterdata streets of the customers the sync is patching, once it has begun patching them."""
         with _api(server) as api:
             customers = {c["number"]: c["id"] for c in api.customers.list()}
+            baseline = _last_customer_write(server.db_path)
+            deadline = time.monotonic() + 600
+            while _last_customer_write(server.db_path) == baseline and time.monotonic() < deadline:
+                time.sleep(0.002)
             for number in rng.sample(sorted(customers), len(customers) // 2):
                 if stop.is_set():
                     break
@@ -161,6 +166,15 @@ def test_outside_address_changes_during_a_sync_are_not_absorbed(profile, sandbox
     again = cli.run("sync", str(tmp_path / "v2"), *state)  # a normal run, not --full
     assert again.code == 0, again.tail
     assert differences(v2, server.db_path) == [], f"{len(changed)} streets changed outside, seed {seed}"
+
+
+def _last_customer_write(db_path: Path) -> str | None:
+    """The sandbox's latest customer ``updatedAt``: it moves with the sync's first patch."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute("SELECT max(updated_at) FROM customers").fetchone()[0]
+    finally:
+        conn.close()
 
 
 # -- snapshots -----------------------------------------------------------------------------------------------------
