@@ -98,3 +98,24 @@ def test_strict_validation_stops_the_flow_before_any_api_call(
     rejects = latest_artifact("custsync-sync-rejects").data
     rows = rejects if isinstance(rejects, list) else json.loads(rejects)
     assert [r["rule"] for r in rows if r["column"] == "bankAccount.iban"] == ["iban"]
+
+
+def test_the_flow_is_refused_while_another_run_holds_the_state_directory(
+    prefect_harness: float, sandbox, api_token_env, tmp_path: Path
+) -> None:
+    """One run at a time per state directory holds in the flows too: they open it through the same code."""
+    from custsync.state import StateLock
+
+    api_token_env(sandbox.token)
+    with StateLock(tmp_path / "state"):
+        state = sync_flow(
+            [ROOT / "sample_data" / "legacy_erp"],
+            MAPPING,
+            api=ApiTarget(url=sandbox.url, requests_per_minute=60_000),
+            state_dir=tmp_path / "state",
+            report_dir=tmp_path / "reports",
+            return_state=True,
+        )
+    assert state.is_failed()
+    assert "another custsync run is using the state directory" in state.message, state.message
+    assert sandbox.store.query("customers", [], [], "t.id", 10, 0)[1] == []
