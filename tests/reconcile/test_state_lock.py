@@ -96,15 +96,17 @@ def test_apply_holds_the_lock_while_it_runs(tmp_path):
 
 @pytest.mark.integration
 def test_two_syncs_started_a_second_apart_the_second_is_refused_and_nothing_doubles(sandbox_factory, tmp_path):
-    server = sandbox_factory(latency_ms=60)
+    server = sandbox_factory(latency_ms=400)  # the first sync takes a good 10 seconds
     env = {**os.environ, "CUSTSYNC_API_URL": server.url, "CUSTSYNC_API_TOKEN": server.token}
     command = [str(Path(sys.executable).parent / "custsync"), "sync", str(CANONICAL), "--json"]
     command += ["--state-dir", str(tmp_path / "state"), "--requests-per-minute", "100000"]
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until_locked_by(tmp_path / "state", first.pid)  # start-up time varies with the machine's load
     time.sleep(1)
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert first.poll() is None, "the first sync ended before the second one started: no overlap to test"
     out, err = first.communicate(timeout=600)
-    assert first.returncode == 0, err
+    assert first.returncode == 0, out + err
     assert second.returncode == 2, second.stderr
     refused = json.loads(second.stdout)
     assert refused["error"] == "StateLockedError"
@@ -124,3 +126,16 @@ def test_two_syncs_started_a_second_apart_the_second_is_refused_and_nothing_doub
     assert again.returncode == 0, again.stderr
     summary = json.loads(again.stdout)
     assert all(summary[e]["create"] == summary[e]["update"] == 0 for e in counts)
+
+
+def wait_until_locked_by(state_dir: Path, pid: int, timeout: float = 120) -> None:
+    """Until ``pid`` holds the state directory's lock (its record is in the lock file)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if json.loads((state_dir / "lock").read_text() or "{}").get("pid") == pid:
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"pid {pid} never took the lock of {state_dir}")

@@ -17,6 +17,7 @@ import pytest
 
 from custsync.api import ApiSettings, CustomerApi
 
+from ..reconcile.test_state_lock import wait_until_locked_by
 from .support import Cli, differences, generate, sandbox_write_count
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
@@ -110,11 +111,12 @@ def test_a_late_nul_byte_refuses_the_file_before_any_write(profile, sandbox_fact
 def test_syncs_started_a_second_apart_on_one_state_dir_run_one_at_a_time(profile, sandbox_factory, tmp_path, seed):
     _full_only(profile, "tests/reconcile/test_state_lock.py")
     rng = random.Random(seed)
-    server = sandbox_factory(latency_ms=40)
+    server = sandbox_factory(latency_ms=100)
     source = generate(_size(profile), rng).write(tmp_path / "v1")
     cli = Cli(tmp_path, server.url, server.token)
     args = ("sync", str(source), "--state-dir", str(tmp_path / "state"), *FAST, "--json")
     first = cli.start(*args)
+    wait_until_locked_by(tmp_path / "state", first[0].pid)
     others = []
     for _ in range(3 if profile.name == "full" else 1):
         time.sleep(1)
