@@ -17,7 +17,6 @@ import pytest
 
 from custsync.api import ApiSettings, CustomerApi
 
-from ..reconcile.test_state_lock import wait_until_locked_by
 from .support import Cli, differences, generate, sandbox_write_count
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
@@ -35,6 +34,19 @@ def _full_only(profile, fast_version: str) -> None:
     """``make test`` has a fast version of this case elsewhere; the full run adds this one."""
     if profile.name != "full":
         pytest.skip(f"quick run: covered by {fast_version}; runs with --reliability-full")
+
+
+def wait_until_locked_by(state_dir: Path, pid: int, timeout: float = 120) -> None:
+    """Until ``pid`` holds the state directory's lock (its record is in the lock file)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if json.loads((state_dir / "lock").read_text() or "{}").get("pid") == pid:
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"pid {pid} never took the lock of {state_dir}")
 
 
 def _api(server) -> CustomerApi:
