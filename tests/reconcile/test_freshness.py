@@ -125,3 +125,14 @@ def test_a_plan_file_made_before_content_digests_still_loads():
     plan = Plan.load(Path(__file__).parent / "fixtures" / "plan-before-content-digests.json")
     assert plan.contacts.updates and all(u.seen is None for u in plan.contacts.updates)
     assert plan.contacts.creates and all(c.pair_key is None for c in plan.contacts.creates)
+
+
+def test_a_hash_sign_inside_a_contact_name_is_not_taken_for_an_occurrence_number(remote, tmp_path):
+    frames = desired_frames(2)
+    named = frames["contacts"].assign(name=["Lager #2 Nord", "Anna 1"])
+    frames = with_contacts(frames, named)
+    run(apply_plan(run(plan_sync(frames, remote)), remote, state_dir=tmp_path))
+    twin = frames["contacts"].iloc[[0]].assign(position="Lager")
+    plan = saved(run(plan_sync(with_contacts(frames, pd.concat([frames["contacts"], twin])), remote)), tmp_path)
+    assert [c.pair_key.endswith("lager #2 nord#1") for c in plan.contacts.creates] == [True]
+    assert run(apply_plan(plan, remote, state_dir=tmp_path, check_fresh=True)).ok

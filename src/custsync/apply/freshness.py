@@ -26,6 +26,7 @@ from custsync.reconcile import (
     compared_columns,
     contact_keys,
     customer_numbers,
+    key_bases,
     plain,
     record_digests,
 )
@@ -109,18 +110,20 @@ def _appeared(
         _, keys = address_keys(model.empty(), current)
     else:
         keys = contact_keys(current, contact_key)
-    existing = Counter(_base(k) for k in keys.dropna().tolist())
+    existing = Counter(key_bases(keys.dropna()).tolist())
     own = Counter(_base(c.pair_key) for c in entity.creates if c.pair_key and (entity.entity, c.key) in settled)
     return [c for c in creates if existing[_base(c.pair_key)] - own[_base(c.pair_key)] > _occurrence(c.pair_key)]
 
 
 def _base(pair_key: str | None) -> str:
-    return str(pair_key).split("#", 1)[0]
+    """The pairing key without its occurrence number, as :func:`key_bases` takes it off."""
+    return str(key_bases(pd.Series([str(pair_key)])).iloc[0])
 
 
 def _occurrence(pair_key: str | None) -> int:
-    _, _, n = str(pair_key).partition("#")
-    return int(n) if n.isdigit() else 0
+    """The ``n`` of a trailing ``#n`` (0 for the first record with its key)."""
+    suffix = str(pair_key)[len(_base(pair_key)) :]
+    return int(suffix[1:]) if suffix else 0
 
 
 def _updated_at(frame: pd.DataFrame) -> dict[str, str | None]:
