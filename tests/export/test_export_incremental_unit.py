@@ -35,6 +35,18 @@ def test_find_changes_dedupes_the_watermark_tie_and_finds_deletions_and_straggle
     assert changes.stragglers == {"6"}  # new, but older than the watermark: fetched one by one
 
 
+def test_a_customer_deleted_between_the_updated_query_and_the_id_listing_is_deleted():
+    """The race of issue 16: 2 (changed) and 7 (new) came back from the updatedAt query, then were deleted before
+    the id listing reached them; neither may survive into the snapshot."""
+    previous = _customers([("1", "A", T0), ("2", "B", T1)])
+    fetched = _customers([("2", "B", T2), ("7", "G", T2)])
+    live = _customers([("1", "A", T0)])
+    changes = inc.find_changes(previous, fetched, live)
+    assert changes.deleted == {"2", "7"} and changes.changed == set()
+    merged = inc.merge_customers(previous, fetched, changes.deleted)
+    assert list(merged["id"]) == ["1"]
+
+
 def test_rolling_share_covers_everyone_once_in_share_runs():
     ids = [str(i) for i in range(1, 1001)]
     seen: list[str] = []

@@ -66,12 +66,14 @@ def find_changes(previous: pd.DataFrame, fetched: pd.DataFrame, live: pd.DataFra
     """Compare the previous customers, the customers fetched since the watermark and the live id listing.
 
     A fetched customer whose ``updatedAt`` equals its previous one is a duplicate of the ``>=`` query, not a change.
+    The id listing comes after the ``updatedAt`` query: a customer the query returned but the listing no longer
+    holds was deleted in between, and counts as deleted like any other customer missing from the listing.
     """
     prev = _updated_by_id(previous)
     got = _updated_by_id(fetched)
     now = _updated_by_id(live)
-    changed = {i for i, ts in got.items() if prev.get(i, _MISSING) != ts}
-    deleted = set(prev) - set(now) - set(got)
+    deleted = (set(prev) | set(got)) - set(now)
+    changed = {i for i, ts in got.items() if prev.get(i, _MISSING) != ts} - deleted
     stragglers = {i for i, ts in now.items() if i not in got and prev.get(i, _MISSING) != ts}
     return ChangeSet(frozenset(changed), frozenset(deleted), frozenset(stragglers))
 
@@ -86,7 +88,9 @@ def _updated_by_id(frame: pd.DataFrame) -> dict[str, object]:
 
 def merge_customers(previous: pd.DataFrame, fetched: pd.DataFrame, deleted: Iterable[str]) -> pd.DataFrame:
     """The previous customers minus the deleted ones, with every fetched row replacing the old row of its id."""
-    gone = set(id_list(fetched["id"])) | set(deleted)
+    deleted = set(deleted)
+    fetched = fetched[~fetched["id"].astype("string").isin(deleted)]
+    gone = set(id_list(fetched["id"])) | deleted
     merged = pd.concat([previous[~previous["id"].isin(gone)], fetched], ignore_index=True)
     return canonical_order("customers", merged.drop_duplicates(subset="id", keep="last"))
 
