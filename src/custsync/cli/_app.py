@@ -4,16 +4,63 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from custsync.errors import CustsyncError
 
-app = typer.Typer(
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _unlabel_flags(params: Iterable[object]) -> None:
+    """A flag takes no value, so its help shows no value label. Typer's rich help (0.29) labels every option
+    with its type, flags too (``--force <bool>``); an empty metavar is what it shows instead."""
+    for param in params:
+        if isinstance(param, TyperOption) and (param.is_flag or param.count) and param.metavar is None:
+            param.metavar = ""
+
+
+class _FlagsUnlabelled:
+    """Mixed into Typer's command and group classes: their flags, ``--help`` included, show no value label."""
+
+    params: list[Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _unlabel_flags(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        _unlabel_flags([option])
+        return option
+
+
+class _Command(_FlagsUnlabelled, TyperCommand):
+    pass
+
+
+class _Group(_FlagsUnlabelled, TyperGroup):
+    pass
+
+
+class App(typer.Typer):
+    """The Typer application class of every custsync command group: flags show no value label in ``--help``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cls=_Group, **kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = App(
     name="custsync",
     help=(
         "Keep an ERP's customer master data in sync with the customer API.\n\n"
@@ -45,9 +92,6 @@ def _root(
 
 console = Console(stderr=True)
 """Human-readable output goes to stderr, so ``--json`` keeps stdout clean for scripts."""
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def emit_json(payload: dict[str, Any]) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import typer
 
-from custsync.cli._app import app, console, emit_json, friendly_errors
+from custsync.cli._app import App, app, console, emit_json, friendly_errors
 from custsync.cli._options import JsonOpt
 from custsync.errors import ConfigError
 from custsync.urls import is_loopback
 
-sandbox_app = typer.Typer(
+sandbox_app = App(
     help="A local customer API server (SQLite) for rehearsals and tests: serve it, fill it, load a snapshot.",
     no_args_is_help=True,
 )
