@@ -51,21 +51,21 @@ from custsync.mapping.spec import MappingSpec
 from custsync.model import (
     ENTITIES,
     ENTITY_NAMES,
+    HEADER_RULES,
     READ_ONLY_COLUMNS,
     SOURCE_FILE,
     SOURCE_ROW,
     concat_failures,
     failures_frame,
     failures_to_records,
-    preview,
+    held_back_per_rule,
+    is_hold_back,
     validate_frames,
 )
 
 OnInvalid = Literal["fail", "skip"]
 SOURCE_SUFFIXES = (".csv", ".parquet", ".tsv", ".txt")
 """Files a source directory is scanned for; other files there (a manifest, a README) are left alone."""
-_NOT_A_ROW_RULES = ("unknown_column",)
-"""Failure rules that concern the header, not a row: reported, but no row is held back for them."""
 
 
 @dataclass
@@ -77,9 +77,9 @@ class SourceLoad:
     counts: dict[str, dict[str, int]]
     mapping_name: str
     source_rows: int
-    """Records read from all source files (including refused ones)."""
+    """Rows read from all source files (including refused ones); a wide row makes several records."""
     rejected_rows: int
-    """Distinct source rows that were held back."""
+    """Distinct source rows that were held back (every record of them)."""
     warnings: list[str] = field(default_factory=list)
     """Things worth a look that reject nothing, e.g. a column a canonical file has but the model does not."""
     held_back: frozenset[str] = frozenset()
@@ -96,8 +96,33 @@ class SourceLoad:
     def ok(self) -> bool:
         return self.failures.empty
 
+    def tally(self) -> dict[str, Any]:
+        """The counts, each in its unit: source rows as read, and records (a wide row makes several).
+
+        An invalid record failed a rule or was held back with no failure of its own (one hold-back each), so
+        ``records.invalid == records.failing + records.held_back``; ``rule_failures`` counts failures (values
+        that broke a rule), several of which can concern one record."""
+        total = sum(c["rows"] for c in self.counts.values())
+        invalid = sum(c["invalid"] for c in self.counts.values())
+        hold_backs = held_back_per_rule(self.failures)
+        held = sum(hold_backs.values())
+        return {
+            "source_rows": self.source_rows,
+            "rejected_rows": self.rejected_rows,
+            "records": {
+                "total": total,
+                "valid": total - invalid,
+                "invalid": invalid,
+                "failing": invalid - held,
+                "held_back": held,
+            },
+            "rule_failures": int((~is_hold_back(self.failures)).sum()),
+            "hold_backs": hold_backs,
+        }
+
     def summary(self) -> dict[str, Any]:
-        """``{"customers": {"rows": n, "invalid": n}, ..., "failures": [...]}`` (``custsync validate --json``)."""
+        """``{"customers": {"rows": n, "valid": n, "invalid": n}, ..., "failures": [...]}`` (``custsync validate
+        --json``): per entity its records, then :meth:`tally`, every failure (hold-backs included) and warnings."""
         out: dict[str, Any] = {}
         for name in ENTITY_NAMES:
             counts = self.counts.get(name, {"rows": 0, "invalid": 0})
@@ -106,6 +131,7 @@ class SourceLoad:
                 "valid": counts["rows"] - counts["invalid"],
                 "invalid": counts["invalid"],
             }
+        out |= self.tally()
         out["failures"] = failures_to_records(self.failures)
         out["warnings"] = list(self.warnings)
         out["unread_columns"] = {file: list(columns) for file, columns in self.unread_columns.items()}
@@ -188,9 +214,9 @@ def read_source(
             failures.append(problems)
     frames = {e: pd.concat(parts, ignore_index=True) for e, parts in mapped.items()}
     groups = {e: frame.pop(GROUP) for e, frame in frames.items() if GROUP in frame}
-    result = validate_frames(frames, existing_customers=existing_customers)
-    failures.append(_follow_refused(_with_groups(result.failures, frames, groups), refused_customers))
-    load = _settle(name, frames, result.valid, concat_failures(failures), extra_rows, source_rows)
+    result = validate_frames(frames, existing_customers=existing_customers, groups=groups)
+    failures.append(_follow_refused(result.failures, refused_customers))
+    load = _settle(name, frames, result.valid, concat_failures(failures), extra_rows, source_rows, groups)
     load.failures = _in_source_terms(load.failures, spec)
     load.warnings = warnings
     load.held_back |= refused_owners
@@ -226,7 +252,7 @@ def enforce_policy(
     if load.ok:
         return
     bad, total = load.rejected_rows, load.source_rows
-    what = f"{bad} of {total} source row{'s' if total != 1 else ''} invalid ({len(load.failures)} failures)"
+    what = f"{bad} of {total} source row{'s' if total != 1 else ''} invalid ({records_in_words(load.tally())})"
     if on_invalid == "fail":
         raise ValidationFailed(
             f"{what}; nothing will be written (--on-invalid fail)",
@@ -241,6 +267,14 @@ def enforce_policy(
             failures=load.failures,
             hint="fix the source or raise --max-invalid",
         )
+
+
+def records_in_words(tally: dict[str, Any]) -> str:
+    """``12 of 208 records invalid: 2 with 3 rule failures, 10 held back with them`` (:meth:`SourceLoad.tally`)."""
+    records, failures = tally["records"], tally["rule_failures"]
+    said = f"{records['invalid']} of {records['total']} records invalid: {records['failing']} with {failures} "
+    said += f"rule failure{'s' if failures != 1 else ''}"
+    return said + (f", {records['held_back']} held back with them" if records["held_back"] else "")
 
 
 def parse_max_invalid(value: str | int | None) -> tuple[str, float] | None:
@@ -463,37 +497,6 @@ def _blame_mapping(spec: MappingSpec, exc: MissingColumnsError) -> CustsyncError
 # ------------------------------------------------------------------------------ rejects in source terms
 
 
-def _with_groups(failures: pd.DataFrame, frames: dict[str, pd.DataFrame], groups: dict[str, pd.Series]) -> pd.DataFrame:
-    """Model failures of records made from a wide row, with the group they came from (``AP2``). Records of one
-    row are told apart by the failing value when the row made several records of the entity."""
-    if failures.empty or not groups:
-        return failures
-    out = failures.copy()
-    out["group"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    for entity, labels in groups.items():
-        mine = out.index[(out["entity"] == entity).fillna(False).to_numpy(dtype=bool) & out["row"].notna().to_numpy()]
-        if not len(mine):
-            continue
-        frame = frames[entity]
-        keys = zip(
-            frame[SOURCE_FILE].astype(str), frame[SOURCE_ROW].astype("Int64").fillna(-1).astype(int), strict=True
-        )
-        where: dict[tuple[str, int], list[int]] = {}
-        for position, key in enumerate(keys):
-            where.setdefault(key, []).append(position)
-        for index in mine:
-            failure = out.loc[index]
-            candidates = where.get((str(failure["file"]), int(failure["row"])), [])
-            column = failure["column"]
-            if len(candidates) > 1 and isinstance(column, str) and column in frame:
-                value = None if pd.isna(failure["value"]) else str(failure["value"])
-                matching = [p for p in candidates if preview(frame[column].iloc[p]) == value]
-                candidates = matching or candidates
-            names = [str(n) for n in dict.fromkeys(labels.iloc[candidates]) if not pd.isna(n)]
-            out.loc[index, "group"] = "/".join(names) if names else pd.NA
-    return out
-
-
 def _in_source_terms(failures: pd.DataFrame, spec: MappingSpec) -> pd.DataFrame:
     """Every failure with the source column(s) its canonical column came from, as the mapping says."""
     if failures.empty:
@@ -571,16 +574,24 @@ def _settle(
     failures: pd.DataFrame,
     extra_rows: dict[str, int],
     source_rows: int,
+    groups: dict[str, pd.Series],
 ) -> SourceLoad:
-    """Hold back every record of an invalid source row, then the children of rejected customers."""
-    row_failures = failures[~failures["rule"].isin(_NOT_A_ROW_RULES) & failures["row"].notna()]
-    bad_keys = _keys(row_failures["file"], row_failures["row"])
-    own = set(zip(row_failures["entity"], bad_keys, strict=True))
+    """Hold back every record of an invalid source row, then the children of rejected customers.
+
+    Every record not kept then has failures of its own or exactly one hold-back saying why, so an entity's
+    invalid records are its records with a failure plus its hold-backs."""
+    row_failures = failures[~failures["rule"].isin(HEADER_RULES) & failures["row"].notna()]
+    bad_keys = set(_keys(row_failures["file"], row_failures["row"]))
+    own = set(_records(row_failures[~is_hold_back(row_failures)]))
+    failures = failures[~(is_hold_back(failures) & _owned(failures, own))]
     added: list[pd.DataFrame] = []
     kept: dict[str, pd.DataFrame] = {}
+    why = _what_failed(row_failures)
     for entity, frame in valid.items():
-        held = _keys(frame[SOURCE_FILE], frame[SOURCE_ROW]).isin(set(bad_keys))
-        added.append(_held(entity, frame[held], own, "row_rejected", "another record of this source row failed"))
+        keys = _keys(frame[SOURCE_FILE], frame[SOURCE_ROW])
+        held = keys.isin(bad_keys)
+        messages = [f"another record of this source row failed ({why[key]})" for key in keys[held]]
+        added.append(_held(entity, frame[held], groups.get(entity), own, "row_rejected", messages))
         kept[entity] = frame[~held]
     rejected_numbers = _rejected_customers(mapped.get("customers"), kept.get("customers"))
     for entity in ("addresses", "contacts"):
@@ -589,7 +600,7 @@ def _settle(
             continue
         held = frame["customerNumber"].isin(set(rejected_numbers)).fillna(False).astype(bool)
         messages = [f"customer {n} was rejected ({rejected_numbers[n]})" for n in frame.loc[held, "customerNumber"]]
-        added.append(_held(entity, frame[held], set(), "customer_rejected", messages))
+        added.append(_held(entity, frame[held], groups.get(entity), own, "customer_rejected", messages))
         kept[entity] = frame[~held]
     all_failures = concat_failures([failures, *added])
     all_failures = all_failures.sort_values(["file", "row"], kind="stable", na_position="first", ignore_index=True)
@@ -597,7 +608,7 @@ def _settle(
     for entity, frame in mapped.items():
         rows = len(frame) + extra_rows.get(entity, 0)
         counts[entity] = {"rows": rows, "invalid": rows - len(kept[entity])}
-    rows_failing = all_failures[~all_failures["rule"].isin(_NOT_A_ROW_RULES) & all_failures["row"].notna()]
+    rows_failing = all_failures[~all_failures["rule"].isin(HEADER_RULES) & all_failures["row"].notna()]
     rejected_rows = len(set(_keys(rows_failing["file"], rows_failing["row"])))
     frames = {entity: frame.reset_index(drop=True) for entity, frame in kept.items()}
     held_back, unnumbered = _held_back(mapped, kept)
@@ -611,6 +622,34 @@ def _settle(
         held_back=frozenset(held_back),
         unnumbered_rejects=unnumbered,
     )
+
+
+Record = tuple[str, str, int, str | None]
+"""Where a record came from: entity, file, source row, and the group of a wide row (``None``: the row's one
+record of the entity, or, for a failure of a field the groups share, all of them)."""
+
+
+def _records(failures: pd.DataFrame) -> list[Record]:
+    groups = failures["group"].astype(object).where(failures["group"].notna(), None)
+    keys = _keys(failures["file"], failures["row"])
+    return [(str(e), f, r, g) for e, (f, r), g in zip(failures["entity"], keys, groups, strict=True)]
+
+
+def _what_failed(failures: pd.DataFrame) -> dict[tuple[str, int], str]:
+    """Per source row, which of its records failed which rules: ``contacts AP2: date_format``."""
+    out: dict[tuple[str, int], dict[str, list[str]]] = {}
+    for (entity, file, row, group), rule in zip(_records(failures), failures["rule"], strict=True):
+        record = f"{entity} {group}" if group else entity
+        rules = out.setdefault((file, row), {}).setdefault(record, [])
+        if rule not in rules:
+            rules.append(str(rule))
+    return {key: "; ".join(f"{r}: {', '.join(rules)}" for r, rules in records.items()) for key, records in out.items()}
+
+
+def _owned(failures: pd.DataFrame, own: set[Record]) -> pd.Series:
+    """Which failures are about a record with a failure of its own (in ``own``)."""
+    hits = [record in own or (*record[:3], None) in own for record in _records(failures)]
+    return pd.Series(hits, index=failures.index, dtype=bool)
 
 
 def _held_back(mapped: dict[str, pd.DataFrame], kept: dict[str, pd.DataFrame]) -> tuple[set[str], int]:
@@ -635,21 +674,32 @@ def _keys(files: pd.Series, rows: pd.Series) -> pd.Index:
     return pd.Index(list(zip(files.astype(str), rows.astype("Int64").fillna(-1).astype(int), strict=True)))
 
 
-def _held(entity: str, frame: pd.DataFrame, own: set[Any], rule: str, message: str | list[str]) -> pd.DataFrame:
-    """Failures for records held back because of another record; records with failures of their own skip it."""
+def _held(
+    entity: str,
+    frame: pd.DataFrame,
+    groups: pd.Series | None,
+    own: set[Record],
+    rule: str,
+    message: str | list[str],
+) -> pd.DataFrame:
+    """Hold-backs for records held back because of another record, each with its group (``AP1``); a record with
+    a failure of its own gets none: its own failures say why."""
     if frame.empty:
         return failures_frame()
     messages = message if isinstance(message, list) else [message] * len(frame)
-    records = []
+    labels = groups.reindex(frame.index) if groups is not None else pd.Series(pd.NA, index=frame.index)
     keys = _keys(frame[SOURCE_FILE], frame[SOURCE_ROW])
     numbers = frame["customerNumber"] if "customerNumber" in frame else frame.get("number")
-    for key, text, number in zip(keys, messages, numbers, strict=True):
-        if (entity, key) in own:
+    records = []
+    for (file, row), text, number, label in zip(keys, messages, numbers, labels, strict=True):
+        group = None if pd.isna(label) else str(label)
+        if (entity, file, row, group) in own or (entity, file, row, None) in own:
             continue
         records.append(
             {
-                "file": key[0],
-                "row": key[1],
+                "file": file,
+                "row": row,
+                "group": group,
                 "entity": entity,
                 "column": "customerNumber" if entity != "customers" else "number",
                 "rule": rule,

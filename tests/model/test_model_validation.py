@@ -174,3 +174,17 @@ def test_missing_values_show_as_no_value() -> None:
     data["contacts"].loc[0, "name"] = "   "
     failure = validate_frames(data).to_dict()["failures"][0]
     assert failure["rule"] == "required" and failure["value"] is None
+
+
+def test_failures_carry_the_group_of_their_record() -> None:
+    """Two contact persons of one wide row with the same bad value: each failure names its own group."""
+    data = frames()
+    contacts = data["contacts"].iloc[:2].copy()
+    contacts["contact.email"] = "no-at-sign"
+    contacts[SOURCE_FILE], contacts[SOURCE_ROW] = "kunden.csv", 7
+    data["contacts"] = contacts
+    groups = {"contacts": pd.Series(["AP1", "AP2"], index=contacts.index, dtype="string")}
+    result = validate_frames(data, groups=groups)
+    emails = result.failures[result.failures["rule"] == "email"]
+    assert sorted(zip(emails["row"], emails["group"], strict=True)) == [(7, "AP1"), (7, "AP2")]
+    assert result.failures.loc[result.failures["entity"] == "customers", "group"].isna().all()

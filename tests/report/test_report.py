@@ -36,7 +36,7 @@ def test_markdown_has_every_section_with_the_numbers(full_report: RunReport) -> 
     for heading in (
         "## Validation",
         "### Failures per rule",
-        "### Rejects (first 2 of 4)",
+        "### Rule failures (first 2 of 4)",
         "## Plan (upsert)",
         "### First changes",
         "## Results",

@@ -109,7 +109,7 @@ def _print(report: RunReport, path: Path) -> None:
     v = report.validation
     if v is not None:
         rows = f"{v.source_rows} source rows, {v.rejected_rows or 0} rejected; " if v.source_rows is not None else ""
-        console.print(f"validation: {rows}{v.rows} records, {v.invalid} invalid", highlight=False)
+        console.print(f"validation: {rows}{v.records_said()}", highlight=False)
         for warning in v.warnings:
             console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if report.plan is not None:

@@ -13,6 +13,8 @@ from custsync.cli._options import JsonOpt, StrictColumnsOpt
 from custsync.errors import ValidationFailed
 
 if TYPE_CHECKING:  # pandas and pandera: imported when the command runs, not for --help
+    import pandas as pd
+
     from custsync.source import SourceLoad
 
 
@@ -64,28 +66,44 @@ def validate_command(
         raise typer.Exit(1)
 
 
-def _print(load: SourceLoad, show: int, rejects: Path | None, stop: ValidationFailed | None) -> None:
-    from custsync.model import ENTITY_NAMES, failures_to_records
+RULE_FAILURE_COLUMNS = {
+    c: c.replace("_", " ")
+    for c in ("file", "row", "group", "source_column", "entity", "column", "rule", "value", "message")
+}
+HOLD_BACK_COLUMNS = {
+    "file": "file",
+    "row": "row",
+    "group": "group",
+    "entity": "entity",
+    "rule": "rule",
+    "value": "customer",
+    "message": "why",
+}
 
-    counts = Table(title=f"mapping: {load.mapping_name}", title_justify="left")
+
+def _print(load: SourceLoad, show: int, rejects: Path | None, stop: ValidationFailed | None) -> None:
+    from custsync.model import ENTITY_NAMES, is_hold_back
+    from custsync.source import records_in_words
+
+    tally = load.tally()
+    counts = Table(
+        title=f"mapping: {load.mapping_name} · records per entity (a source row can make several)", title_justify="left"
+    )
     for column in ("entity", "records", "valid", "invalid"):
         counts.add_column(column, justify="left" if column == "entity" else "right")
     summary = load.summary()
     for name in ENTITY_NAMES:
         entry = summary[name]
         counts.add_row(name, str(entry["rows"]), str(entry["valid"]), str(entry["invalid"]))
+    records = tally["records"]
+    counts.add_section()
+    counts.add_row("all", str(records["total"]), str(records["valid"]), str(records["invalid"]))
     console.print(counts)
-    if not load.ok:
-        table = Table(title=f"{len(load.failures)} failures", title_justify="left")
-        shown = ("file", "row", "group", "source_column", "entity", "column", "rule", "value", "message")
-        for column in shown:
-            table.add_column(column.replace("_", " "), overflow="fold")
-        for record in failures_to_records(load.failures.head(show)):
-            table.add_row(*(_cell(record[c]) for c in shown))
-        console.print(table)
-        if len(load.failures) > show:
-            more = f"… and {len(load.failures) - show} more"
-            console.print(f"{more}; see --rejects FILE or --json for all of them", highlight=False)
+    held = is_hold_back(load.failures)
+    failing = f"{tally['rule_failures']} rule failures in {records['failing']} records"
+    _failures(failing, load.failures[~held], RULE_FAILURE_COLUMNS, show)
+    kept_back = f"{records['held_back']} records held back with them (no failure of their own)"
+    _failures(kept_back, load.failures[held], HOLD_BACK_COLUMNS, show)
     for warning in load.warnings:
         console.print(f"[yellow]warning:[/] {_cell(warning)}", highlight=False)
     if rejects is not None:
@@ -93,13 +111,29 @@ def _print(load: SourceLoad, show: int, rejects: Path | None, stop: ValidationFa
     if stop is not None:
         console.print(f"[bold red]invalid:[/] {_cell(stop.message)}", highlight=False)
     elif load.ok:
-        console.print(f"[green]valid:[/] {load.source_rows} source rows, no failures", highlight=False)
+        said = f"{load.source_rows} source rows, {records['total']} records, no failures"
+        console.print(f"[green]valid:[/] {said}", highlight=False)
     else:
         kept = load.source_rows - load.rejected_rows
-        console.print(
-            f"[yellow]within policy:[/] {load.rejected_rows} source rows would be skipped, {kept} imported",
-            highlight=False,
-        )
+        said = f"{load.rejected_rows} of {load.source_rows} source rows would be skipped ({records_in_words(tally)})"
+        console.print(f"[yellow]within policy:[/] {said}, {kept} imported", highlight=False)
+
+
+def _failures(title: str, failures: pd.DataFrame, columns: dict[str, str], show: int) -> None:
+    """One table of failures (the first ``show``), with ``columns`` under their headings."""
+    from custsync.model import failures_to_records
+
+    if failures.empty:
+        return
+    table = Table(title=title, title_justify="left")
+    for heading in columns.values():
+        table.add_column(heading, overflow="fold")
+    for record in failures_to_records(failures.head(show)):
+        table.add_row(*(_cell(record[c]) for c in columns))
+    console.print(table)
+    if len(failures) > show:
+        more = f"… and {len(failures) - show} more"
+        console.print(f"{more}; see --rejects FILE or --json for all of them", highlight=False)
 
 
 def _cell(value: object) -> str:

@@ -12,9 +12,13 @@ from custsync.model.customers import CUSTOMER_TYPES, SALUTATIONS, CustomerSchema
 from custsync.model.entities import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, ENTITY_NAMES, Entity
 from custsync.model.failures import (
     FAILURE_COLUMNS,
+    HEADER_RULES,
+    HOLD_BACK_RULES,
     concat_failures,
     failures_frame,
     failures_to_records,
+    held_back_per_rule,
+    is_hold_back,
     preview,
 )
 from custsync.model.validation import EntityCounts, ValidationResult, validate_frames
@@ -29,6 +33,8 @@ __all__ = [
     "ENTITIES",
     "ENTITY_NAMES",
     "FAILURE_COLUMNS",
+    "HEADER_RULES",
+    "HOLD_BACK_RULES",
     "READ_ONLY_COLUMNS",
     "SALUTATIONS",
     "SOURCE_COLUMNS",
@@ -43,6 +49,8 @@ __all__ = [
     "concat_failures",
     "failures_frame",
     "failures_to_records",
+    "held_back_per_rule",
+    "is_hold_back",
     "preview",
     "validate_frames",
 ]

@@ -15,6 +15,12 @@ import pandas as pd
 FAILURE_COLUMNS = ("file", "row", "source_column", "group", "entity", "column", "rule", "value", "message")
 """``source_column`` and ``group`` say where in the source a canonical ``column`` came from (``AP2_Geburtstag``,
 group ``AP2``), so a reject can be fixed where it lives."""
+HOLD_BACK_RULES = ("row_rejected", "customer_rejected")
+"""Rules of hold-backs, not of data: a record with no failure of its own, held back because another record of its
+source row failed (``row_rejected``) or its customer was rejected (``customer_rejected``). Each held-back record
+has exactly one of them; reports show them apart from the rule failures."""
+HEADER_RULES = ("unknown_column",)
+"""Rules about the header, not a row: reported, but they reject no record."""
 VALUE_PREVIEW = 80
 """Offending values are cut to this many characters in reports (an oversize field would otherwise be copied)."""
 
@@ -53,3 +59,16 @@ def failures_to_records(failures: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _missing(value: object) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))  # type: ignore[arg-type]
+
+
+def is_hold_back(failures: pd.DataFrame) -> pd.Series:
+    """Which failures are hold-backs (:data:`HOLD_BACK_RULES`) rather than rule failures."""
+    return failures["rule"].isin(HOLD_BACK_RULES).fillna(False).astype(bool)
+
+
+def held_back_per_rule(failures: pd.DataFrame | None) -> dict[str, int]:
+    """Held-back records per hold-back rule (one hold-back per record)."""
+    if failures is None or failures.empty:
+        return {}
+    counts = failures.loc[is_hold_back(failures), "rule"].value_counts()
+    return {str(rule): int(n) for rule, n in counts.items()}

@@ -10,7 +10,7 @@ Usage (this is what ``custsync validate`` and the import pipeline call)::
     )
     result.ok                 # True when there is no failure at all
     result.valid["customers"] # the rows that passed, conformed to canonical dtypes (Entity.conform)
-    result.failures           # one row per failure: file, row, entity, column, rule, value, message
+    result.failures           # one row per failure: file, row, group, entity, column, rule, value, message
     result.counts             # {"customers": EntityCounts(rows=.., valid=.., invalid=..), ...}
     result.to_dict()          # {"customers": {"rows": n, "valid": n, "invalid": n}, ..., "failures": [...]}
 
@@ -118,17 +118,23 @@ def validate_frames(
     *,
     existing_customers: Iterable[str] = (),
     check_references: bool = True,
+    groups: Mapping[str, pd.Series] | None = None,
 ) -> ValidationResult:
     """Run every check on every row of the given canonical frames and split them into valid rows and failures.
 
     ``existing_customers`` are customer numbers known to exist already (for example in the API), so that
     addresses and contacts of customers not in this input still pass the reference check. Set
     ``check_references=False`` to skip that check altogether (e.g. when validating an addresses file alone).
+    ``groups`` names, per entity and aligned with its frame, the group of a wide source row each record came
+    from (``AP2``): each failure then carries its record's group.
     """
     unknown = sorted(set(frames) - set(ENTITIES))
     if unknown:
         raise ValueError(f"unknown entity name(s) {unknown}; expected some of {list(ENTITIES)}")
-    checked = {name: _check_entity(ENTITIES[name], frames[name]) for name in ENTITIES if name in frames}
+    groups = groups or {}
+    checked = {
+        name: _check_entity(ENTITIES[name], frames[name], groups.get(name)) for name in ENTITIES if name in frames
+    }
     if check_references:
         _check_references(checked, {str(n) for n in existing_customers})
     valid = {name: c.valid() for name, c in checked.items()}
@@ -148,6 +154,8 @@ class _Checked:
     labels: pd.Index
     file: pd.Series
     row: pd.Series
+    group: pd.Series | None = None
+    """The group of a wide source row each record came from, by position (``None``: not known)."""
     found: list[pd.DataFrame] = field(default_factory=list)
     """Frames with columns pos (-1 = header), column, rule and optionally value/message."""
 
@@ -200,7 +208,10 @@ class _Checked:
             for m, rule, col, val in zip(out["message"], out["rule"], out["column"], out["value"], strict=True)
         ]
         out = out.astype({"message": "string", "entity": "string"})
-        for column in FAILURE_COLUMNS:  # where in the source (source_column, group) is added by who knows it
+        if self.group is not None and len(self.group):
+            groups = self.group.to_numpy(dtype=object)[np.where(data, pos, 0)]
+            out["group"] = pd.array(np.where(data, groups, None), dtype="string")
+        for column in FAILURE_COLUMNS:  # where in the source (source_column) is added by who knows it
             if column not in out:
                 out[column] = pd.Series(pd.NA, index=out.index, dtype="string")
         return out[list(FAILURE_COLUMNS)].sort_values("row", kind="stable", ignore_index=True)
@@ -240,7 +251,7 @@ def _empty_failures() -> pd.DataFrame:
     return frame.astype({"row": "Int64"})
 
 
-def _check_entity(entity: Entity, frame: pd.DataFrame) -> _Checked:
+def _check_entity(entity: Entity, frame: pd.DataFrame, group: pd.Series | None = None) -> _Checked:
     raw = frame.reset_index(drop=True)
     columns: dict[str, pd.Series] = {}
     unconvertible: list[tuple[str, str, np.ndarray]] = []
@@ -257,7 +268,13 @@ def _check_entity(entity: Entity, frame: pd.DataFrame) -> _Checked:
         columns[SOURCE_ROW] = coerce(raw[SOURCE_ROW], pd.Int64Dtype()).values
     typed = entity.conform(pd.DataFrame(columns, index=raw.index))
     checked = _Checked(
-        entity=entity, raw=raw, typed=typed, labels=frame.index, file=_files(typed, entity), row=_rows(typed)
+        entity=entity,
+        raw=raw,
+        typed=typed,
+        labels=frame.index,
+        file=_files(typed, entity),
+        row=_rows(typed),
+        group=None if group is None else group.reindex(frame.index).reset_index(drop=True),
     )
     for column in raw.columns:
         if column not in entity.columns and column not in SOURCE_COLUMNS:

@@ -12,9 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from custsync.model import failures_to_records, preview
+from custsync.model import HOLD_BACK_RULES, failures_to_records, held_back_per_rule, preview
 from custsync.report.model import (
-    HOLD_BACK_RULES,
     OPERATIONS,
     EntityPlan,
     EntityResult,
@@ -49,12 +48,13 @@ def validation_summary(
         EntityValidation(name, rows=_get_int(c, "rows"), invalid=_get_int(c, "invalid")) for name, c in counts.items()
     )
     records = reject_records(failures)
+    rule_failures = [r for r in records if r["rule"] not in HOLD_BACK_RULES]
     per_rule: dict[str, int] = {}
-    held_back: dict[str, int] = {}
-    for record in records:
+    for record in rule_failures:
         rule = record["rule"] or "unknown"
-        counted = held_back if rule in HOLD_BACK_RULES else per_rule
-        counted[rule] = counted.get(rule, 0) + 1
+        per_rule[rule] = per_rule.get(rule, 0) + 1
+    held_back = held_back_per_rule(failures)
+    hold_backs = [r for r in records if r["rule"] in HOLD_BACK_RULES]
     rejects = tuple(
         Reject(
             entity=r["entity"] or "",
@@ -66,8 +66,9 @@ def validation_summary(
             message=r["message"],
             source_column=r["source_column"],
             group=r["group"],
+            held_back=r["rule"] in HOLD_BACK_RULES,
         )
-        for r in records[:max_rejects]
+        for r in [*rule_failures, *hold_backs][:max_rejects]
     )
     return ValidationSummary(
         entities=entities,

@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 from custsync.report.chart import Series, bars, stacked_bars
-from custsync.report.model import OPERATIONS, RunReport
+from custsync.report.model import HOLD_BACK_COLUMNS, OPERATIONS, REJECT_COLUMNS, RunReport
 
 OPERATION_SERIES = (
     Series("create", "#2e7d32"),
@@ -114,31 +114,29 @@ def _validation(report: RunReport) -> str:
     v = report.validation
     assert v is not None
     out = ["<h2>Validation</h2>"]
-    if v.source_rows is not None:
-        rejected = v.rejected_rows or 0
-        out.append(f"<p>{v.source_rows} source rows read, {rejected} rejected (every record of them held back).</p>")
+    said = v.source_rows_said()
+    if said is not None:
+        out.append(f"<p>{escape(said)}</p>")
+    rows = [(e.entity, e.rows, e.valid, e.invalid) for e in v.entities]
     out.append(
-        _table(("entity", "records", "valid", "invalid"), ((e.entity, e.rows, e.valid, e.invalid) for e in v.entities))
+        _table(("entity", "records", "valid", "invalid"), [*rows, ("all", v.rows, v.rows - v.invalid, v.invalid)])
     )
+    out.append(f"<p>{escape(v.records_said())}</p>")
     out += [f"<p class='attention'><strong>Warning:</strong> {escape(warning)}</p>" for warning in v.warnings]
     if v.failures_per_rule:
         out.append("<h3>Failures per rule</h3>")
         out.append(rules_chart(report))
-    if v.held_back:
-        parts = ", ".join(f"{count} by {rule}" for rule, count in sorted(v.held_back.items()))
-        total = sum(v.held_back.values())
-        out.append(f"<p>Held back with them (no failure of their own): {total} records, {escape(parts)}.</p>")
-    if v.rejects:
-        more = f" (first {len(v.rejects)} of {v.rejects_total})" if v.rejects_total > len(v.rejects) else ""
-        out.append(f"<h3>Rejects{more}</h3>")
+    failing, held = v.rule_rejects(), v.hold_back_rejects()
+    if failing:
+        out.append(f"<h3>{escape(v.rule_failures_title())}</h3>")
+        cells = (
+            (r.file, r.row, r.group, r.source_column, r.entity, r.column, r.rule, r.value, r.message) for r in failing
+        )
+        out.append(_table(REJECT_COLUMNS, cells))
+    if held:
+        out.append(f"<h3>{escape(v.hold_backs_title())}</h3>")
         out.append(
-            _table(
-                ("file", "row", "group", "source column", "entity", "column", "rule", "value", "message"),
-                (
-                    (r.file, r.row, r.group, r.source_column, r.entity, r.column, r.rule, r.value, r.message)
-                    for r in v.rejects
-                ),
-            )
+            _table(HOLD_BACK_COLUMNS, ((r.file, r.row, r.group, r.entity, r.rule, r.value, r.message) for r in held))
         )
     return "\n".join(out)
 

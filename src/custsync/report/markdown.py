@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from custsync.report.model import OPERATIONS, RunReport
+from custsync.report.model import HOLD_BACK_COLUMNS, OPERATIONS, REJECT_COLUMNS, RunReport
 
 MAX_CELL = 80
 
@@ -56,31 +56,28 @@ def _validation(report: RunReport) -> list[str]:
     v = report.validation
     assert v is not None
     lines = ["## Validation", ""]
-    if v.source_rows is not None:
-        lines += [
-            f"{v.source_rows} source rows read, {v.rejected_rows or 0} rejected (every record of them held back).",
-            "",
-        ]
-    lines += table(
-        ("entity", "records", "valid", "invalid"), ((e.entity, e.rows, e.valid, e.invalid) for e in v.entities)
-    )
+    said = v.source_rows_said()
+    if said is not None:
+        lines += [said, ""]
+    rows = [(e.entity, e.rows, e.valid, e.invalid) for e in v.entities]
+    lines += table(("entity", "records", "valid", "invalid"), [*rows, ("all", v.rows, v.rows - v.invalid, v.invalid)])
+    lines += [v.records_said(), ""]
     lines += [f"**Warning:** {_text(warning)}" for warning in v.warnings] + ([""] if v.warnings else [])
     if v.failures_per_rule:
         lines += ["### Failures per rule", ""]
         ordered = sorted(v.failures_per_rule.items(), key=lambda kv: (-kv[1], kv[0]))
         lines += table(("rule", "failures"), ordered)
-    if v.held_back:
-        parts = ", ".join(f"{count} by {rule}" for rule, count in sorted(v.held_back.items()))
-        lines += [f"Held back with them (no failure of their own): {sum(v.held_back.values())} records, {parts}.", ""]
-    if v.rejects:
-        shown = len(v.rejects)
-        lines += [f"### Rejects (first {shown} of {v.rejects_total})" if v.rejects_total > shown else "### Rejects", ""]
+    failing, held = v.rule_rejects(), v.hold_back_rejects()
+    if failing:
+        lines += [f"### {v.rule_failures_title()}", ""]
+        cells = (
+            (r.file, r.row, r.group, r.source_column, r.entity, r.column, r.rule, r.value, r.message) for r in failing
+        )
+        lines += table(REJECT_COLUMNS, cells)
+    if held:
+        lines += [f"### {v.hold_backs_title()}", ""]
         lines += table(
-            ("file", "row", "group", "source column", "entity", "column", "rule", "value", "message"),
-            (
-                (r.file, r.row, r.group, r.source_column, r.entity, r.column, r.rule, r.value, r.message)
-                for r in v.rejects
-            ),
+            HOLD_BACK_COLUMNS, ((r.file, r.row, r.group, r.entity, r.rule, r.value, r.message) for r in held)
         )
     return lines
 

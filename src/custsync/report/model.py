@@ -45,10 +45,15 @@ class Reject:
     """The source column(s) the canonical ``column`` came from (``AP2_Geburtstag``)."""
     group: str | None = None
     """The group of a wide row the record came from (``AP2``)."""
+    held_back: bool = False
+    """A hold-back: the record has no failure of its own and was held back because another record failed
+    (``value`` is then its customer number, ``message`` says which record)."""
 
 
-HOLD_BACK_RULES = ("row_rejected", "customer_rejected")
-"""Records held back because another record failed: shown apart from the rule failures."""
+REJECT_COLUMNS = ("file", "row", "group", "source column", "entity", "column", "rule", "value", "message")
+"""The columns of the rule failures table, in every rendering."""
+HOLD_BACK_COLUMNS = ("file", "row", "group", "entity", "rule", "customer", "why")
+"""The columns of the hold-backs table, in every rendering."""
 
 
 @dataclass(frozen=True)
@@ -56,16 +61,24 @@ class ValidationSummary:
     entities: tuple[EntityValidation, ...] = ()
     failures_per_rule: dict[str, int] = field(default_factory=dict)
     rejects: tuple[Reject, ...] = ()
-    """The first rejects (the full list lives in the rejects file); ``rejects_total`` counts all of them."""
+    """The first rejects, rule failures before hold-backs (the full list lives in the rejects file);
+    ``rejects_total`` counts all of them."""
     rejects_total: int = 0
     warnings: tuple[str, ...] = ()
     """Things that reject nothing but deserve a look: source columns the mapping never reads."""
     held_back: dict[str, int] = field(default_factory=dict)
-    """Records held back per hold-back rule (not in ``failures_per_rule``)."""
+    """Records held back (no failure of their own) per hold-back rule; not in ``failures_per_rule``."""
     source_rows: int | None = None
     """Rows read from the source files; ``rows``/``invalid`` count records (a wide row makes several)."""
     rejected_rows: int | None = None
     """Source rows that were held back (every record of them)."""
+    failing_records: int | None = None
+    """Records with a failure of their own: with the held-back ones they make up the invalid records (set from
+    them when not given)."""
+
+    def __post_init__(self) -> None:
+        if self.failing_records is None:
+            object.__setattr__(self, "failing_records", self.invalid - sum(self.held_back.values()))
 
     @property
     def rows(self) -> int:
@@ -74,6 +87,48 @@ class ValidationSummary:
     @property
     def invalid(self) -> int:
         return sum(e.invalid for e in self.entities)
+
+    @property
+    def rule_failures(self) -> int:
+        return sum(self.failures_per_rule.values())
+
+    def source_rows_said(self) -> str | None:
+        """``50 source rows read, 2 rejected (...)``; ``None`` when the source rows were not counted."""
+        if self.source_rows is None:
+            return None
+        return (
+            f"{self.source_rows} source rows read, {self.rejected_rows or 0} rejected (every record of them held back)."
+        )
+
+    def records_said(self) -> str:
+        """How the invalid records split: the ones failing a rule and the ones held back with them."""
+        held = sum(self.held_back.values())
+        said = f"{self.invalid} of {self.rows} records invalid"
+        if not self.invalid:
+            return said + "."
+        said += (
+            f": {self.failing_records} with {self.rule_failures} rule failure{'s' if self.rule_failures != 1 else ''}"
+        )
+        if held:
+            parts = ", ".join(f"{count} by {rule}" for rule, count in sorted(self.held_back.items()))
+            said += f", {held} held back with them (no failure of their own: {parts})"
+        return said + "."
+
+    def rule_rejects(self) -> tuple[Reject, ...]:
+        return tuple(r for r in self.rejects if not r.held_back)
+
+    def hold_back_rejects(self) -> tuple[Reject, ...]:
+        return tuple(r for r in self.rejects if r.held_back)
+
+    def rule_failures_title(self) -> str:
+        return "Rule failures" + _first(len(self.rule_rejects()), self.rule_failures)
+
+    def hold_backs_title(self) -> str:
+        return "Held back with them" + _first(len(self.hold_back_rejects()), sum(self.held_back.values()))
+
+
+def _first(shown: int, total: int) -> str:
+    return f" (first {shown} of {total})" if total > shown else f" ({total})"
 
 
 @dataclass(frozen=True)
