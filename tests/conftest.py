@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -18,6 +21,45 @@ os.environ.setdefault("PREFECT_SERVER_UI_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 REPO_ROOT = _ROOT
+
+
+class PlantedLegacy(NamedTuple):
+    path: Path
+    birthday_line: int
+    email_line: int
+
+    @property
+    def birthday_reject(self) -> list[str]:
+        """How every report shows the planted birthday, from the row on: row, group, source column, entity,
+        column, rule, value, message."""
+        return [
+            str(self.birthday_line),
+            "AP2",
+            "AP2_Geburtstag",
+            "contacts",
+            "birthday",
+            "date_format",
+            "31.02.1970",
+            "not a date in the format %d.%m.%Y",
+        ]
+
+
+@pytest.fixture
+def planted_legacy(tmp_path: Path) -> PlantedLegacy:
+    """The legacy sample (sample_data/legacy_erp) with a bad birthday in the second contact person (AP2) of one
+    row and a bad e-mail in another's: the file, and the two rows' line numbers (header = 1)."""
+    with (_ROOT / "sample_data" / "legacy_erp" / "kunden_export.csv").open(encoding="cp1252", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    header = rows[0]
+    with_two = [i for i, row in enumerate(rows[1:], start=1) if row[header.index("AP2_Vorname")]]
+    birthday_row, email_row = with_two[0], with_two[1]
+    rows[birthday_row][header.index("AP2_Geburtstag")] = "31.02.1970"
+    rows[email_row][header.index("AP2_E-Mail")] = "kein.at.zeichen"
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    path = tmp_path / "kunden.csv"
+    path.write_bytes(out.getvalue().encode("cp1252"))
+    return PlantedLegacy(path, birthday_row + 1, email_row + 1)
 
 
 # -- the sandbox fixtures: a real customer API server on 127.0.0.1 ------------------------------------------------

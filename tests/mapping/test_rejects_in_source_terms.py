@@ -5,40 +5,21 @@ hold-backs are shown apart from rule failures, and counts say whether they count
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
+from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
 from custsync.cli import app
 from custsync.source import read_source
 
 ROOT = Path(__file__).resolve().parents[2]
-LEGACY_FILE = ROOT / "sample_data" / "legacy_erp" / "kunden_export.csv"
 LEGACY_MAPPING = ROOT / "mappings" / "legacy_erp.yaml"
 
 
-@pytest.fixture
-def planted(tmp_path: Path) -> tuple[Path, int, int]:
-    """The legacy sample with a bad birthday in the second contact of one row and a bad e-mail in another's."""
-    with LEGACY_FILE.open(encoding="cp1252", newline="") as handle:
-        rows = list(csv.reader(handle, delimiter=";"))
-    header = rows[0]
-    with_two = [i for i, row in enumerate(rows[1:], start=1) if row[header.index("AP2_Vorname")]]
-    birthday_row, email_row = with_two[0], with_two[1]
-    rows[birthday_row][header.index("AP2_Geburtstag")] = "31.02.1970"
-    rows[email_row][header.index("AP2_E-Mail")] = "kein.at.zeichen"
-    out = io.StringIO()
-    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
-    path = tmp_path / "kunden.csv"
-    path.write_bytes(out.getvalue().encode("cp1252"))
-    return path, birthday_row + 1, email_row + 1  # line numbers: header = 1
-
-
-def test_failures_name_the_source_column_and_the_group(planted: tuple[Path, int, int]) -> None:
-    path, birthday_line, email_line = planted
+def test_failures_name_the_source_column_and_the_group(planted_legacy: tuple[Path, int, int]) -> None:
+    path, birthday_line, email_line = planted_legacy
     load = read_source([path], LEGACY_MAPPING)
     failures = load.failures
     birthday = failures[(failures["rule"] == "date_format")].iloc[0]
@@ -57,8 +38,8 @@ def test_failures_name_the_source_column_and_the_group(planted: tuple[Path, int,
     assert customer["source_column"] == "Kundennr"  # hold-backs name the customer number's column
 
 
-def test_hold_backs_carry_their_group_and_say_what_failed(planted: tuple[Path, int, int]) -> None:
-    path, birthday_line, _ = planted
+def test_hold_backs_carry_their_group_and_say_what_failed(planted_legacy: tuple[Path, int, int]) -> None:
+    path, birthday_line, _ = planted_legacy
     failures = read_source([path], LEGACY_MAPPING).failures
     row = failures[failures["row"] == birthday_line]
     # the first contact person of the row is held back because of the second: named by its group
@@ -71,8 +52,8 @@ def test_hold_backs_carry_their_group_and_say_what_failed(planted: tuple[Path, i
     assert "RE" in set(addresses["group"])  # the billing address of the legacy mapping
 
 
-def test_counts_of_rows_and_records_agree(planted: tuple[Path, int, int]) -> None:
-    path, _, _ = planted
+def test_counts_of_rows_and_records_agree(planted_legacy: tuple[Path, int, int]) -> None:
+    path, _, _ = planted_legacy
     load = read_source([path], LEGACY_MAPPING)
     tally = load.tally()
     records = tally["records"]
@@ -91,8 +72,8 @@ def test_counts_of_rows_and_records_agree(planted: tuple[Path, int, int]) -> Non
         assert counts["invalid"] == len(mine), entity
 
 
-def test_json_rejects_file_and_cli_table(planted: tuple[Path, int, int], tmp_path: Path) -> None:
-    path, birthday_line, _ = planted
+def test_json_rejects_file_and_cli_table(planted_legacy: tuple[Path, int, int], tmp_path: Path) -> None:
+    path, birthday_line, _ = planted_legacy
     runner = CliRunner()
     result = runner.invoke(app, ["validate", str(path), "-m", str(LEGACY_MAPPING), "--json"])
     assert result.exit_code == 1
@@ -116,8 +97,8 @@ def test_json_rejects_file_and_cli_table(planted: tuple[Path, int, int], tmp_pat
     assert next(r for r in rows if r["rule"] == "row_rejected" and r["entity"] == "contacts")["group"] == "AP1"
 
 
-def test_cli_table_shows_hold_backs_apart_with_counts_in_their_units(planted: tuple[Path, int, int]) -> None:
-    path = planted[0]
+def test_cli_table_shows_hold_backs_apart_with_counts_in_their_units(planted_legacy: tuple[Path, int, int]) -> None:
+    path = planted_legacy[0]
     result = CliRunner().invoke(app, ["validate", str(path), "-m", str(LEGACY_MAPPING)], env={"COLUMNS": "300"})
     assert result.exit_code == 1
     out = result.output
@@ -131,8 +112,8 @@ def test_cli_table_shows_hold_backs_apart_with_counts_in_their_units(planted: tu
     assert "2 of 50 source rows invalid (12 of 208 records invalid: 2 with 2 rule failures, 10 held back" in out
 
 
-def test_html_report_has_source_terms_messages_and_hold_backs_apart(planted: tuple[Path, int, int], tmp_path):
-    path, birthday_line, _ = planted
+def test_html_report_has_source_terms_messages_and_hold_backs_apart(planted_legacy: Any, tmp_path: Path) -> None:
+    path = planted_legacy.path
     out, markdown = tmp_path / "r.html", tmp_path / "r.md"
     args = ["report", str(path), "--mapping", str(LEGACY_MAPPING), "--offline", "--out", str(out)]
     result = CliRunner().invoke(app, [*args, "--markdown", str(markdown), "--json"])
@@ -151,16 +132,7 @@ def test_html_report_has_source_terms_messages_and_hold_backs_apart(planted: tup
     (birthday_row,) = [row for row in failing_table.split("<tr>") if "AP2_Geburtstag" in row]
     cells = [cell.split("</td>")[0] for cell in birthday_row.split("<td")[1:]]
     cells = [cell.split(">", 1)[1] for cell in cells]
-    assert cells[1:] == [
-        str(birthday_line),
-        "AP2",
-        "AP2_Geburtstag",
-        "contacts",
-        "birthday",
-        "date_format",
-        "31.02.1970",
-        "not a date in the format %d.%m.%Y",
-    ]
+    assert cells[1:] == planted_legacy.birthday_reject
     assert "row_rejected" not in failing_table and html[html.index("<h3>Held back") :].count("row_rejected") == 10
     md = markdown.read_text(encoding="utf-8")
     assert "AP2_Geburtstag" in md and "| message |" in md and "50 source rows read, 2 rejected" in md

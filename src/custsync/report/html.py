@@ -31,7 +31,8 @@ margin-top:2rem}h3{font-size:1rem;margin-top:1.2rem}
 .status{display:inline-block;padding:.1rem .6rem;border-radius:1rem;font-weight:600;font-size:.85rem}
 .ok{background:#e3f4e5;color:#1b5e20}.attention{background:#fdecea;color:#b71c1c}
 table{border-collapse:collapse;margin:.4rem 0 1rem;font-size:.9rem}
-th,td{border:1px solid #dde;padding:.25rem .6rem;text-align:left;vertical-align:top}
+th,td{border:1px solid #dde;padding:.25rem .6rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+.rejects td:first-child,.rejects td:nth-last-child(2){overflow-wrap:anywhere}
 th{background:#f4f6f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}
 .chart text{font:12px system-ui,sans-serif;fill:#1d2327}.chart .value{fill:#555}
@@ -132,11 +133,15 @@ def _validation(report: RunReport) -> str:
         cells = (
             (r.file, r.row, r.group, r.source_column, r.entity, r.column, r.rule, r.value, r.message) for r in failing
         )
-        out.append(_table(REJECT_COLUMNS, cells))
+        out.append(_table(REJECT_COLUMNS, cells, cls="rejects"))
     if held:
         out.append(f"<h3>{escape(v.hold_backs_title())}</h3>")
         out.append(
-            _table(HOLD_BACK_COLUMNS, ((r.file, r.row, r.group, r.entity, r.rule, r.value, r.message) for r in held))
+            _table(
+                HOLD_BACK_COLUMNS,
+                ((r.file, r.row, r.group, r.entity, r.rule, r.value, r.message) for r in held),
+                cls="rejects",
+            )
         )
     return "\n".join(out)
 
@@ -213,10 +218,13 @@ def _costs(report: RunReport) -> str:
     return "\n".join(out)
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], cls: str | None = None) -> str:
+    """A table; ``cls="rejects"`` lets its first column (a file path) and its value column break anywhere, so
+    the message column stays on the page."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    attribute = f' class="{cls}"' if cls else ""
+    return f"<table{attribute}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _td(value: object) -> str:
