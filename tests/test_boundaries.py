@@ -158,6 +158,8 @@ PUBLIC_NAMES: dict[str, set[str]] = {
         "Desired",
         "EntityDiff",
         "EntityPlan",
+        "Listed",
+        "Listing",
         "Mode",
         "Plan",
         "PlanMeta",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +23,10 @@ from custsync.errors import ApiError, AuthError, ConfigError
 
 if TYPE_CHECKING:
     import httpx
+    import pandas as pd
 
-    from custsync.api import AsyncCustomerApi
+    from custsync.api import AsyncCustomerApi, Filter
+    from custsync.api._envelope import ListAnswer
 
 MAX_CALLS = 15
 """The most requests one probe sends: a doctor must not eat the tenant's rate limit."""
@@ -454,6 +456,42 @@ def updated_since_operator(state_dir: Path, api_url: str) -> str | None:
     if caps is None:
         return "greaterThanOrEquals"
     return caps.updated_since_operator
+
+
+async def customers_updated_since(
+    api: AsyncCustomerApi,
+    mark: str,
+    *,
+    state_dir: Path | None,
+    filters: Sequence[Filter] = (),
+    on_answer: Callable[[ListAnswer], None] | None = None,
+) -> tuple[pd.DataFrame | None, str | None]:
+    """Customers with ``updatedAt`` at or after ``mark``, asked as the target spells it; ``(None, why)`` when
+    the target refuses the filter — known from the doctor or an earlier run, or answering 400 now (then it is
+    remembered in ``state_dir``). The caller lists every customer instead and says why.
+
+    The v1 spelling ``greaterThan`` is strict: it is asked from a second earlier, so a change stamped at the
+    mark itself is not missed."""
+    import pandas as pd
+
+    from custsync.api import Filter
+    from custsync.api.fetch import afetch_customers
+    from custsync.errors import RequestValidationError
+
+    operator = updated_since_operator(state_dir, api.settings.url) if state_dir is not None else None
+    if state_dir is not None and operator is None:
+        return None, "the target refuses updatedAt filters (see custsync doctor)"
+    operator = operator or "greaterThanOrEquals"
+    if operator == "greaterThan":
+        mark = (pd.Timestamp(mark) - pd.Timedelta(seconds=1)).isoformat()
+    try:
+        since = Filter("updatedAt", operator, mark)
+        return await afetch_customers(api, (*filters, since), on_answer=on_answer), None
+    except RequestValidationError:
+        if state_dir is not None:
+            remember_refused_filter(state_dir, api.settings.url, operator)
+    where = f" (remembered in {state_dir}; run custsync doctor to find a spelling it accepts)" if state_dir else ""
+    return None, f"the target answered 400 to the filter updatedAt {operator}{where}"
 
 
 def remember_refused_filter(state_dir: Path, api_url: str, spelling: str) -> None:

@@ -2,10 +2,14 @@
 
 SQLite in the state directory (default ``.custsync/state.sqlite``), one row set per API base URL:
 
-- per customer number: its API id, a fingerprint of the desired address rows and of the desired contact rows
-  as they were last applied, and the customer's ``updatedAt`` as read right after that apply. A nightly run
-  fetches a customer's addresses/contacts only when the fingerprint or ``updatedAt`` moved (see README,
-  "How a sync decides what to fetch");
+- per customer number: its API id, fingerprints of the desired customer row, of its desired address rows and of
+  its desired contact rows as they were last applied, and the customer's ``updatedAt`` as the plan saw it. A
+  nightly run fetches a customer only when its row's fingerprint changed or the API says it changed, and its
+  addresses/contacts only when their fingerprint or ``updatedAt`` moved (see README, "How a sync decides what
+  to fetch");
+- the listing: the id of every customer the API held as far as custsync knows (to tell from ``totalCount``
+  whether one was deleted outside), and the watermark — the greatest ``updatedAt`` a listing saw, capped by the
+  server's clock when that listing began, never a stamp of custsync's own writes;
 - per delivery address ``matchKey``: the API id it was synced to, so a renamed street still updates the same
   address instead of creating a new one.
 
@@ -45,7 +49,13 @@ CREATE TABLE IF NOT EXISTS customers (
     addresses_hash INTEGER,
     contacts_hash INTEGER,
     updated_at INTEGER,
+    customer_hash INTEGER,
     PRIMARY KEY (api, number)
+);
+CREATE TABLE IF NOT EXISTS listed (
+    api TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (api, id)
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -59,6 +69,25 @@ CREATE TABLE IF NOT EXISTS match_keys (
     PRIMARY KEY (api, customer_number, match_key)
 );
 """
+
+
+CUSTOMER_DTYPES = {
+    "number": "string",
+    "id": "string",
+    "addresses_hash": "Int64",
+    "contacts_hash": "Int64",
+    "updated_at": "Int64",
+    "customer_hash": "Int64",
+}
+CUSTOMER_COLUMNS = tuple(CUSTOMER_DTYPES)
+"""What the store keeps per customer number (see :meth:`StateStore.customers`)."""
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a state file of an earlier version up to date (its rows stay; new columns start empty)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(customers)")}
+    if "customer_hash" not in columns:
+        db.execute("ALTER TABLE customers ADD COLUMN customer_hash INTEGER")
 
 
 class StateLock:
@@ -137,6 +166,7 @@ class StateStore:
             self._db = sqlite3.connect(self.path, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            _migrate(self._db)
         except BaseException:
             self._release()
             raise
@@ -182,22 +212,47 @@ class StateStore:
         return generation
 
     def customers(self) -> pd.DataFrame:
-        """Columns ``number``, ``id`` (text), ``addresses_hash``, ``contacts_hash`` and ``updated_at``
-        (Int64; ``updated_at`` in microseconds since 1970)."""
+        """Columns ``number``, ``id`` (text), ``addresses_hash``, ``contacts_hash``, ``updated_at`` and
+        ``customer_hash`` (Int64; ``updated_at`` in microseconds since 1970)."""
         frame = pd.read_sql_query(
-            "SELECT number, id, addresses_hash, contacts_hash, updated_at FROM customers WHERE api = ?",
-            self._db,
-            params=(self.api,),
+            f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers WHERE api = ?", self._db, params=(self.api,)
         )
-        return frame.astype(
-            {
-                "number": "string",
-                "id": "string",
-                "addresses_hash": "Int64",
-                "contacts_hash": "Int64",
-                "updated_at": "Int64",
-            }
-        )
+        return frame.astype(CUSTOMER_DTYPES)
+
+    def watermark(self) -> str | None:
+        """Where the next incremental listing starts (``updatedAt`` at or after it); ``None``: list fully."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (self._watermark_key,)).fetchone()
+        return row[0] if row else None
+
+    def listed_ids(self) -> frozenset[str]:
+        """The id of every customer the API holds, as far as the listings and writes since told."""
+        rows = self._db.execute("SELECT id FROM listed WHERE api = ?", (self.api,))
+        return frozenset(r[0] for r in rows)
+
+    def record_listing(
+        self, *, added: Iterable[str], removed: Iterable[str] = (), complete: bool, watermark: str | None
+    ) -> None:
+        """Update the listing memory: ``complete`` replaces the known ids with ``added`` (a full listing), else
+        they are added; ``removed`` ids are dropped; a ``watermark`` replaces the old one (``None`` keeps it)."""
+        with self._db:
+            if complete:
+                self._db.execute("DELETE FROM listed WHERE api = ?", (self.api,))
+            self._db.executemany("INSERT OR IGNORE INTO listed (api, id) VALUES (?, ?)", [(self.api, i) for i in added])
+            self._db.executemany("DELETE FROM listed WHERE api = ? AND id = ?", [(self.api, i) for i in removed])
+            if watermark is not None:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (self._watermark_key, watermark)
+                )
+
+    def forget_listing(self) -> None:
+        """Forget the watermark and the known ids: the next run lists every customer."""
+        with self._db:
+            self._db.execute("DELETE FROM listed WHERE api = ?", (self.api,))
+            self._db.execute("DELETE FROM meta WHERE key = ?", (self._watermark_key,))
+
+    @property
+    def _watermark_key(self) -> str:
+        return f"watermark {self.api}"
 
     def match_keys(self) -> pd.DataFrame:
         """Columns ``customerNumber``, ``matchKey``, ``id``: the address each match key was synced to."""
@@ -212,12 +267,12 @@ class StateStore:
     def record_customers(self, frame: pd.DataFrame) -> None:
         """Remember customers as synced (replacing what was known about them); ``frame`` has the columns of
         :meth:`customers`."""
-        rows = frame[["number", "id", "addresses_hash", "contacts_hash", "updated_at"]].astype(object)
-        rows = rows.where(frame[rows.columns].notna().to_numpy(), None)
+        frame = frame.reindex(columns=list(CUSTOMER_COLUMNS))
+        rows = frame.astype(object).where(frame.notna().to_numpy(), None)
         with self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO customers (api, number, id, addresses_hash, contacts_hash, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO customers (api, {', '.join(CUSTOMER_COLUMNS)}) "
+                f"VALUES (?, {', '.join('?' * len(CUSTOMER_COLUMNS))})",
                 ((self.api, *row) for row in rows.itertuples(index=False, name=None)),
             )
 

@@ -20,6 +20,7 @@ import pandas as pd
 from custsync.codec import from_api
 from custsync.errors import ConflictError, NotFoundError, RequestValidationError
 from custsync.model import ENTITIES
+from custsync.reconcile import Listed
 from custsync.wire import request_violations
 
 PATHS = {
@@ -53,11 +54,22 @@ class FakeRemote:
         """Customer numbers whose create/update the fake rejects with a 400."""
         self._ids = itertools.count(1)
         self._clock = itertools.count(1)
+        self._ticks = 0
+        self.elapsed = dt.timedelta()
 
     # -- helpers
+    def clock(self) -> dt.datetime:
+        """The fake server's clock: a fixed day, plus the time :meth:`later` moved it on, plus a microsecond per
+        write (so stamps never tie)."""
+        return dt.datetime(2026, 11, 28, tzinfo=dt.UTC) + self.elapsed + dt.timedelta(microseconds=self._ticks)
+
+    def later(self, delta: dt.timedelta) -> None:
+        """Let ``delta`` pass on the fake server's clock (the next night, say)."""
+        self.elapsed += delta
+
     def _now(self) -> str:
-        base = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
-        return (base + dt.timedelta(microseconds=next(self._clock))).isoformat()
+        self._ticks = next(self._clock)
+        return self.clock().isoformat()
 
     def _pages(self, n: int) -> None:
         self.counter["GET"] += max(1, math.ceil(n / 50))
@@ -72,16 +84,26 @@ class FakeRemote:
         return from_api(ENTITIES[entity], rows)
 
     # -- the protocol
-    async def list_customers(self, *, number_prefix: str | None = None) -> pd.DataFrame:
+    async def list_customers(self, *, number_prefix: str | None = None) -> Listed:
         items = [c for c in self.customers.values() if number_prefix is None or c["number"].startswith(number_prefix)]
         self._pages(len(items))
-        return from_api(ENTITIES["customers"], copy.deepcopy(items))
+        return Listed(from_api(ENTITIES["customers"], copy.deepcopy(items)), self.clock())
 
     async def customers_where(self, column: str, values: Sequence[str]) -> pd.DataFrame:
         wanted = set(values)
         self.counter["GET"] += max(1, math.ceil(len(wanted) / 50))
         items = [c for c in self.customers.values() if str(c[column]) in wanted]
         return from_api(ENTITIES["customers"], copy.deepcopy(items))
+
+    async def customers_since(self, mark: str) -> Listed | str:
+        since = dt.datetime.fromisoformat(mark)
+        items = [c for c in self.customers.values() if dt.datetime.fromisoformat(c["updatedAt"]) >= since]
+        self._pages(len(items))
+        return Listed(from_api(ENTITIES["customers"], copy.deepcopy(items)), self.clock())
+
+    async def count_customers(self) -> int | None:
+        self.counter["GET"] += 1
+        return len(self.customers)
 
     async def list_children(self, entity: str, parents: Mapping[str, str]) -> pd.DataFrame:
         rows = []

@@ -9,8 +9,10 @@ everything again.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -39,6 +41,8 @@ class ListAnswer:
     """Whether the server pages by cursor (``extra.cursor``) rather than by page number."""
     page_size: int | None
     """The page size the server says it used (``extra.page.size`` or ``extra.cursor.size``), if it says."""
+    server_time: dt.datetime | None = None
+    """The server's clock when it answered (its ``Date`` header, to the second), if it sent a readable one."""
 
 
 def read_json(response: httpx.Response, *, method: str, path: str, redact: str = "") -> Any:
@@ -92,7 +96,18 @@ def read_list(response: httpx.Response, *, method: str = "GET", path: str, redac
     paging = cursor if by_cursor else extra.get("page")
     size = paging.get("size") if isinstance(paging, dict) else None
     page_size = size if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None
-    return ListAnswer(data, total, next_cursor or None, by_cursor, page_size)
+    return ListAnswer(data, total, next_cursor or None, by_cursor, page_size, server_time(response))
+
+
+def server_time(response: httpx.Response) -> dt.datetime | None:
+    """The answer's ``Date`` header as an aware UTC time; ``None`` when absent or unreadable."""
+    try:
+        stamp = parsedate_to_datetime(response.headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if stamp is None or stamp.tzinfo is None:
+        return None
+    return stamp.astimezone(dt.UTC)
 
 
 def read_item(response: httpx.Response, *, method: str = "GET", path: str, redact: str = "") -> dict[str, Any]:

@@ -97,15 +97,21 @@ class Resource:
             yield page
 
     async def all(
-        self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
+        self,
+        filters: Sequence[Filter] = (),
+        order: Sequence[Order] = (),
+        *,
+        page_size: int = PAGE_SIZE,
+        on_answer: Callable[[ListAnswer], None] | None = None,
     ) -> list[dict[str, Any]]:
         """All items, none skipped and none twice even while others write (or a :class:`ListingError`).
 
         Ordered by id (or unordered), the list is read by keyset (``id greaterThan <last id>``); when the
         server refuses that, or another order is asked for, by page numbers with a consistency check.
+        ``on_answer`` sees every page's answer as it arrives (its ``server_time`` dates the listing).
         """
         _check_page_size(page_size)
-        lister = self._lister()
+        lister = self._lister(on_answer)
         by_id = not order or list(order) == [Order("id", "asc")]
         if by_id and self.spec.keyset and self.spec.name not in self.api.keyset_refused:
             items: list[dict[str, Any]] = []
@@ -117,6 +123,10 @@ class Resource:
                 log.info("%s: no keyset listing (%s); reading by page numbers, checked", lister.what, exc)
                 self.api.keyset_refused.add(self.spec.name)
         return await verified_items(lister, filters, order or [Order("id", "asc")], page_size)
+
+    async def count(self, filters: Sequence[Filter] = ()) -> int | None:
+        """How many items the list holds, for one call (a page of size 1); ``None`` when it does not say."""
+        return (await self._lister().first(encode_query(filters, ()), 1)).total
 
     async def list(
         self, filters: Sequence[Filter] = (), order: Sequence[Order] = (), *, page_size: int = PAGE_SIZE
@@ -130,10 +140,13 @@ class Resource:
         response = await self.api.send("GET", self.item_url(ref), resource=self.spec.name, key=key)
         return dict(self.api.read_item(response))
 
-    def _lister(self) -> Lister:
+    def _lister(self, on_answer: Callable[[ListAnswer], None] | None = None) -> Lister:
         async def fetch(params: QueryParams) -> ListAnswer:
             response = await self.api.send("GET", self.collection_url, resource=self.spec.name, params=params)
-            return self.api.read_list(response)
+            answer = self.api.read_list(response)
+            if on_answer is not None:
+                on_answer(answer)
+            return answer
 
         settings = self.api.settings
         what = f"GET {httpx.URL(self.collection_url).path}"

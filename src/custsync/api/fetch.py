@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from custsync.api._client import AsyncCustomerApi
+from custsync.api._envelope import ListAnswer
 from custsync.api._query import Filter, Order
 from custsync.api._sync import CustomerApi
 from custsync.codec import from_api
@@ -30,9 +31,15 @@ Progress = Callable[[int, int], None]
 _ID_COLUMNS = ("id", "number", "updatedAt")
 
 
-async def afetch_customers(api: AsyncCustomerApi, filters: Sequence[Filter] | None = None) -> pd.DataFrame:
-    """All customers (matching ``filters``) as the canonical customers frame, ids and timestamps included."""
-    items = await api.customers.all(filters or (), [Order("id", "asc")])
+async def afetch_customers(
+    api: AsyncCustomerApi,
+    filters: Sequence[Filter] | None = None,
+    *,
+    on_answer: Callable[[ListAnswer], None] | None = None,
+) -> pd.DataFrame:
+    """All customers (matching ``filters``) as the canonical customers frame, ids and timestamps included;
+    ``on_answer`` sees each page's answer (see :meth:`~custsync.api.Resource.all`)."""
+    items = await api.customers.all(filters or (), [Order("id", "asc")], on_answer=on_answer)
     return from_api(ENTITIES["customers"], items)
 
 

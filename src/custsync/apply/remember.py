@@ -7,6 +7,10 @@ indistinguishable from ours), so the next run lists that customer's addresses an
 both. Only a customer this run created has its ``updatedAt`` re-read (one list call per 50): there is no
 earlier value, and listing the sub-resources of every new customer again would double a migration's calls.
 Column-wise throughout: a million customers are a few vectorised steps, not a million Python objects.
+
+The listing memory follows the plan's listing (:class:`custsync.reconcile.Listing`): the ids it saw, the
+customers this run created and not those it deleted, and its watermark — recorded only here, once the plan was
+applied, so a dry run or an abandoned plan never moves it past changes that were not acted on.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import pandas as pd
 
 from custsync.apply.executor import ApplyReport
 from custsync.reconcile import SYNCED_COLUMNS, Plan, Remote, epoch_us, member
-from custsync.state import StateStore
+from custsync.state import CUSTOMER_DTYPES, StateStore
 
 
 async def remember(plan: Plan, report: ApplyReport, remote: Remote, state: StateStore) -> None:
@@ -27,10 +31,16 @@ async def remember(plan: Plan, report: ApplyReport, remote: Remote, state: State
         ]
         + [(cn, mk, aid) for cn, mk, aid in plan.match_keys]
     )
-    synced = pd.DataFrame({c: plan.synced.get(c, []) for c in SYNCED_COLUMNS}).astype(
-        {"number": "string", "id": "string", "addresses_hash": "Int64", "contacts_hash": "Int64", "updated_at": "Int64"}
-    )
+    rows = len(plan.synced.get("number", []))
+    synced = pd.DataFrame({c: plan.synced.get(c) or [None] * rows for c in SYNCED_COLUMNS}).astype(CUSTOMER_DTYPES)
     created = {k.split(":", 1)[1]: v for k, v in report.created_ids.items() if k.startswith("customers:")}
+    deleted = [d.id for d in plan.customers.deletes if d.customer_number not in report.failed_customers]
+    state.record_listing(
+        added=[*plan.listing.ids, *created.values()],
+        removed=deleted,
+        complete=plan.listing.complete,
+        watermark=plan.listing.watermark,
+    )
     if created:
         synced["id"] = synced["id"].fillna(synced["number"].map(created).astype("string"))
     forget = member(synced["number"], {d.customer_number for d in plan.customers.deletes} | report.failed_customers)

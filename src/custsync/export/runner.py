@@ -22,8 +22,8 @@ from custsync.api import AsyncCustomerApi, CustomerApi, Filter, Order
 from custsync.api.fetch import afetch_customers, afetch_ids, afetch_subresources
 from custsync.codec import from_api
 from custsync.defaults import DEFAULT_ROLLING_SHARE, DEFAULT_STATE_DIR
-from custsync.doctor import adopt_capabilities, remember_refused_filter, updated_since_operator
-from custsync.errors import ConfigError, NotFoundError, RequestValidationError
+from custsync.doctor import adopt_capabilities, customers_updated_since
+from custsync.errors import ConfigError, NotFoundError
 from custsync.export import incremental as inc
 from custsync.io import (
     Format,
@@ -245,28 +245,14 @@ async def _incremental(
 async def _changed_customers(
     api: AsyncCustomerApi, options: ExportOptions, mark: str | None
 ) -> tuple[pd.DataFrame, str | None]:
-    """Customers with ``updatedAt`` at or after ``mark``, as the target spells the filter (``custsync doctor``).
-
-    A target that refuses the filter — known from the doctor or an earlier run, or answering 400 now — is listed
-    in full instead (the merge keeps only real changes); the refusal is remembered and the note says so.
-    """
+    """Customers with ``updatedAt`` at or after ``mark`` (:func:`custsync.doctor.customers_updated_since`); every
+    customer when the target refuses the filter (the merge keeps only real changes), with a note saying so."""
     if not mark:
         return await afetch_customers(api, options.filters), None
-    operator = updated_since_operator(options.state_dir, api.settings.url)
-    if operator is None:
-        note = "the target refuses updatedAt filters (see custsync doctor): listed every customer"
-        return await afetch_customers(api, options.filters), note
-    if operator == "greaterThan":  # strict: a second earlier, so a change stamped at the mark itself is not missed
-        mark = (pd.Timestamp(mark) - pd.Timedelta(seconds=1)).isoformat()
-    try:
-        return await afetch_customers(api, (*options.filters, Filter("updatedAt", operator, mark))), None
-    except RequestValidationError:
-        remember_refused_filter(options.state_dir, api.settings.url, operator)
-    note = (
-        f"the target answered 400 to the filter updatedAt {operator}: listed every customer instead "
-        f"(remembered in {options.state_dir}; run custsync doctor to find a spelling it accepts)"
-    )
-    return await afetch_customers(api, options.filters), note
+    changed, refused = await customers_updated_since(api, mark, state_dir=options.state_dir, filters=options.filters)
+    if changed is not None:
+        return changed, None
+    return await afetch_customers(api, options.filters), f"{refused}: listed every customer instead"
 
 
 async def _subresources(

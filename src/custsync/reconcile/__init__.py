@@ -16,9 +16,9 @@ from custsync.reconcile.fingerprint import record_digests
 from custsync.reconcile.keys import CONTACT_KEY_COLUMNS, address_keys, contact_keys, customer_numbers, key_bases
 from custsync.reconcile.modes import DeletePolicy, Mode, Scope, check_mirror_options, delete_limit
 from custsync.reconcile.normalise import normalise_column, normalise_frame
-from custsync.reconcile.plan import SYNCED_COLUMNS, Create, Delete, EntityPlan, Plan, PlanMeta, Update
+from custsync.reconcile.plan import SYNCED_COLUMNS, Create, Delete, EntityPlan, Listing, Plan, PlanMeta, Update
 from custsync.reconcile.planner import plan_sync
-from custsync.reconcile.remote import Remote
+from custsync.reconcile.remote import Listed, Remote
 from custsync.reconcile.values import epoch_us, member, plain
 
 __all__ = [
@@ -32,6 +32,8 @@ __all__ = [
     "Desired",
     "EntityDiff",
     "EntityPlan",
+    "Listed",
+    "Listing",
     "Mode",
     "Plan",
     "PlanMeta",

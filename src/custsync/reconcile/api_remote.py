@@ -9,16 +9,20 @@ delete answered 404 counts only once a GET confirms the customer is gone (else t
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from custsync.api import PAGE_SIZE, AsyncCustomerApi, Filter, Order
+from custsync.api._envelope import ListAnswer
 from custsync.api.fetch import afetch_customers, afetch_subresources
 from custsync.codec import from_api
 from custsync.errors import NotFoundError
 from custsync.model import CUSTOMERS
+from custsync.reconcile.remote import Listed
 
 CALL_METHODS = ("GET", "POST", "PATCH", "DELETE")
 
@@ -26,15 +30,18 @@ CALL_METHODS = ("GET", "POST", "PATCH", "DELETE")
 class ApiRemote:
     """Reconcile's view of the customer API."""
 
-    def __init__(self, api: AsyncCustomerApi) -> None:
+    def __init__(self, api: AsyncCustomerApi, *, state_dir: Path | None = None) -> None:
         self.api = api
         self.base_url = api.settings.url.rstrip("/")
         self.concurrency = api.settings.concurrency
         self.full_create_body = api.settings.full_create_body
+        self.state_dir = state_dir
+        """Where ``custsync doctor`` recorded how the target spells filters (and refusals are remembered)."""
 
-    async def list_customers(self, *, number_prefix: str | None = None) -> pd.DataFrame:
+    async def list_customers(self, *, number_prefix: str | None = None) -> Listed:
         filters = [Filter("number", "startsWith", number_prefix)] if number_prefix else None
-        return await afetch_customers(self.api, filters)
+        began = _FirstAnswer()
+        return Listed(await afetch_customers(self.api, filters, on_answer=began), began.at)
 
     async def customers_where(self, column: str, values: Sequence[str]) -> pd.DataFrame:
         """Customers whose ``column`` is one of ``values``: one ``in`` list call per 50 values, sent concurrently
@@ -45,6 +52,16 @@ class ApiRemote:
             *(self.api.customers.all([Filter(column, "in", chunk)], [Order("id", "asc")]) for chunk in chunks)
         )
         return from_api(CUSTOMERS, [item for page in pages for item in page])
+
+    async def customers_since(self, mark: str) -> Listed | str:
+        from custsync.doctor import customers_updated_since
+
+        began = _FirstAnswer()
+        found, refused = await customers_updated_since(self.api, mark, state_dir=self.state_dir, on_answer=began)
+        return Listed(found, began.at) if found is not None else str(refused)
+
+    async def count_customers(self) -> int | None:
+        return await self.api.customers.count()
 
     async def list_children(self, entity: str, parents: Mapping[str, str]) -> pd.DataFrame:
         customers = pd.DataFrame({"id": list(parents), "number": list(parents.values())})
@@ -80,3 +97,14 @@ class ApiRemote:
         if parent_id is None:
             raise ValueError(f"{entity} need the id of their customer")
         return self.api.addresses(parent_id) if entity == "addresses" else self.api.contacts(parent_id)
+
+
+class _FirstAnswer:
+    """Remembers the server's clock at the first answer of a listing."""
+
+    def __init__(self) -> None:
+        self.at: dt.datetime | None = None
+
+    def __call__(self, answer: ListAnswer) -> None:
+        if self.at is None:
+            self.at = answer.server_time

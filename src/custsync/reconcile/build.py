@@ -52,6 +52,9 @@ class Current:
     """``addresses``/``contacts`` of the customers in ``fetched``."""
     fetched: dict[str, set[str]] = field(default_factory=dict)
     """Per sub-entity: the customer numbers whose sub-resources were listed."""
+    known: pd.DataFrame | None = None
+    """``number``, ``id``, ``updated_at`` (Int64 µs) of source customers known unchanged on both sides without
+    a fetch (an incremental listing): counted unchanged, their id used for their addresses and contacts."""
 
 
 @dataclass(frozen=True)
@@ -105,15 +108,20 @@ def build_plan(
         unnumbered=state.unnumbered_rejects,
     )
     api_customers = _conformed(CUSTOMERS, current.customers)
+    known = current.known if current.known is not None and len(current.known) else None
+    if known is not None and options.mode.deletes:
+        raise PlanError("a mirror compares every customer: it cannot take customers known unchanged unlisted")
     ids = pd.Series(
         api_customers["id"].to_numpy(), index=customer_numbers(api_customers["number"]).to_numpy(), dtype="string"
     )
-    customers_plan, desired_numbers, new_numbers = _plan_customers(
-        desired.get("customers"), api_customers, provided, options, state.held_back, policy
+    if known is not None:
+        ids = pd.concat([ids, pd.Series(known["id"].to_numpy(), index=known["number"].to_numpy(), dtype="string")])
+    skipped_parents: dict[str, set[str]] = {}
+    customers_plan, desired_numbers, new_numbers, skipped_parents["customers"] = _plan_customers(
+        desired.get("customers"), api_customers, known, provided, options, state.held_back, policy
     )
 
     plans = {"customers": customers_plan}
-    skipped_parents: dict[str, set[str]] = {}
     match_keys: list[list[str]] = []
     for entity in (ADDRESSES, CONTACTS):
         frame = desired.get(entity.name)
@@ -141,7 +149,7 @@ def build_plan(
         policy.check()
     plan = Plan(meta=meta, customers=plans["customers"], addresses=plans["addresses"], contacts=plans["contacts"])
     plan.match_keys = match_keys
-    plan.synced = _synced(desired, api_customers, fingerprints or {}, skipped_parents)
+    plan.synced = _synced(desired, api_customers, known, fingerprints or {}, skipped_parents)
     return plan
 
 
@@ -164,15 +172,23 @@ def _conformed(entity: Entity, frame: pd.DataFrame) -> pd.DataFrame:
 def _plan_customers(
     frame: pd.DataFrame | None,
     api: pd.DataFrame,
+    known: pd.DataFrame | None,
     provided: Mapping[str, tuple[str, ...]],
     options: PlanOptions,
     held_back: frozenset[str],
     policy: DeletePolicy,
-) -> tuple[EntityPlan, set[str], set[str]]:
+) -> tuple[EntityPlan, set[str], set[str], set[str]]:
+    """The customers' plan, the source's numbers (mirror only), the numbers it creates, and those whose
+    difference the mode skipped."""
     plan = EntityPlan("customers")
     if frame is None:
-        return plan, set(), set()
+        return plan, set(), set(), set()
     frame = _conformed(CUSTOMERS, frame)
+    unlisted = 0
+    if known is not None:
+        settled = member(customer_numbers(frame["number"]), known["number"].to_numpy(dtype=object))
+        unlisted = int(settled.sum())
+        frame = frame[~settled]
     columns = compared_columns(CUSTOMERS, provided["customers"])
     persons = frame["customerType"].astype("string").str.strip().str.lower().eq(PERSON).fillna(False)
     diff = diff_entity(
@@ -185,8 +201,9 @@ def _plan_customers(
         ignore={"name": persons} if "name" in columns else None,
         keep=kept_masks(CUSTOMERS, frame, columns),
     )
-    plan.unchanged = diff.unchanged
+    plan.unchanged = diff.unchanged + unlisted
     plan.kept_empty = diff.kept
+    skipped: set[str] = set()
     sendable = tuple(provided["customers"])
     if options.mode.creates:
         for row, src in _rows(CUSTOMERS, diff.create, sendable):
@@ -200,6 +217,7 @@ def _plan_customers(
         plan.updates = _updates(diff, parent_ids=None)
     else:
         plan.skipped += len(diff.update_desired)
+        skipped = {str(k) for k in diff.update_desired.index}
     if options.mode.deletes:
         assert options.scope is not None
         in_scope = options.scope.contains(api).to_numpy()
@@ -213,7 +231,7 @@ def _plan_customers(
     # only mirror deletes need the set of source numbers (it costs a pass over every number)
     desired_numbers = as_set(customer_numbers(frame["number"])) if options.mode.deletes else set()
     new_numbers = {c.customer_number for c in plan.creates}
-    return plan, desired_numbers, new_numbers
+    return plan, desired_numbers, new_numbers, skipped
 
 
 def _customer_body(row: dict[str, object]) -> dict[str, object]:
@@ -451,6 +469,7 @@ def _key_text(entity: Entity, row: dict[str, object]) -> str:
 def _synced(
     desired: Mapping[str, pd.DataFrame | None],
     api: pd.DataFrame,
+    known: pd.DataFrame | None,
     fingerprints: Mapping[str, pd.Series],
     skipped: Mapping[str, set[str]],
 ) -> dict[str, list[object]]:
@@ -466,6 +485,12 @@ def _synced(
         {"id": api["id"].astype("string").to_numpy(), "updated_at": epoch_us(api["updatedAt"]).to_numpy()},
         index=pd.Index(customer_numbers(api["number"]).to_numpy(dtype=object, na_value=None), dtype=object),
     )
+    if known is not None:
+        unlisted = pd.DataFrame(
+            {"id": known["id"].to_numpy(), "updated_at": known["updated_at"].to_numpy()},
+            index=pd.Index(known["number"].to_numpy(dtype=object), dtype=object),
+        )
+        by_number = pd.concat([by_number, unlisted])
     by_number = by_number[~by_number.index.duplicated()].reindex(numbers)
     columns: dict[str, list[object]] = {"number": numbers.tolist(), "id": to_list(by_number["id"])}
     for entity in ("addresses", "contacts"):
@@ -475,5 +500,10 @@ def _synced(
         values = fingerprints[entity].reindex(numbers).fillna(0).astype("Int64")
         values = values.mask(member(pd.Series(numbers), skipped.get(entity, set())))
         columns[f"{entity}_hash"] = to_list(values)
-    columns["updated_at"] = to_list(by_number["updated_at"])
+    columns["updated_at"] = to_list(by_number["updated_at"].astype("Int64"))
+    if "customers" in fingerprints:  # missing for a number the customers file lacks: its row is not compared
+        values = fingerprints["customers"].reindex(numbers).astype("Int64")
+        columns["customer_hash"] = to_list(values.mask(member(pd.Series(numbers), skipped.get("customers", set()))))
+    else:
+        columns["customer_hash"] = [None] * len(numbers)
     return columns

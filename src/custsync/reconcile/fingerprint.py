@@ -1,7 +1,7 @@
-"""Fingerprints of a customer's desired addresses or contacts, to tell cheaply whether they changed.
+"""Fingerprints of a customer's desired row, addresses or contacts, to tell cheaply whether they changed.
 
-One 64-bit number per customer: the wrapping sum of the row hashes of its normalised sub-rows (order does
-not matter), mixed with the list of compared columns (a new mapping column changes every fingerprint).
+One 64-bit number per customer: the wrapping sum of the row hashes of its normalised rows (order does not
+matter), mixed with the list of compared columns (a new mapping column changes every fingerprint).
 Computed column-wise with ``pandas.util.hash_pandas_object``: no per-row Python loop.
 """
 
@@ -12,17 +12,26 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from custsync.model import Entity
+from custsync.model import CUSTOMERS, Entity
 from custsync.reconcile.keys import customer_numbers
 from custsync.reconcile.normalise import normalise_frame
 
 
 def subrow_fingerprints(entity: Entity, desired: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     """Int64 fingerprint per customer number (index) of that customer's desired rows of ``entity``."""
-    numbers = customer_numbers(desired["customerNumber"])
+    return _fingerprints(entity, desired, columns, by="customerNumber")
+
+
+def customer_fingerprints(desired: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """Int64 fingerprint per customer number (index) of its desired customer row."""
+    return _fingerprints(CUSTOMERS, desired, columns, by="number")
+
+
+def _fingerprints(entity: Entity, desired: pd.DataFrame, columns: tuple[str, ...], *, by: str) -> pd.Series:
+    numbers = customer_numbers(desired[by])
     if desired.empty:
         return pd.Series([], index=pd.Index([], dtype="string"), dtype="Int64")
-    hashed_columns = tuple(c for c in columns if c != "customerNumber")
+    hashed_columns = tuple(c for c in columns if c != by)
     frame = normalise_frame(entity, desired, hashed_columns)
     rows = pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy(dtype=np.uint64)
     sums = pd.Series(rows, index=numbers.to_numpy()).groupby(level=0).sum()

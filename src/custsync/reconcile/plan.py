@@ -99,10 +99,33 @@ class EntityPlan:
         return self.operations + sum(1 for c in self.creates if c.then)
 
 
-SYNCED_COLUMNS = ("number", "id", "addresses_hash", "contacts_hash", "updated_at")
+SYNCED_COLUMNS = ("number", "id", "addresses_hash", "contacts_hash", "updated_at", "customer_hash")
 """Per desired customer, what the state store should remember once the plan has been applied: its id (``None``
 for a customer the plan creates), the fingerprints of its desired addresses and contacts (``None`` = not fully
-synced, list them next time) and its ``updatedAt`` in microseconds since 1970 as the plan saw it."""
+synced, list them next time), its ``updatedAt`` in microseconds since 1970 as the plan saw it, and the
+fingerprint of its desired row (``None`` when the mode left a difference: fetch it next time)."""
+
+
+@dataclass
+class Listing:
+    """How the plan's customers were listed, and what the state store learns from it once the plan is applied."""
+
+    strategy: str = "full"
+    """``full`` (every customer) or ``incremental`` (changed since the watermark, and the source's changed rows)."""
+    reason: str | None = None
+    """Why a run that could have listed incrementally listed every customer (said in the output and ``--json``)."""
+    ids: list[str] = field(default_factory=list)
+    """Ids of the customers the listing returned: all of them (``complete``) or the changed ones."""
+    complete: bool = False
+    """Whether ``ids`` is every customer the API held (a full, unscoped listing)."""
+    watermark: str | None = None
+    """Where the next incremental listing starts; ``None`` keeps the one the state store has."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """For people: customers ``changed`` since the watermark, source rows ``looked_up`` by number, ``total``."""
+
+    def summary(self) -> dict[str, Any]:
+        """What the output and ``--json`` say about it (the ids stay in the plan file)."""
+        return {"strategy": self.strategy, "reason": self.reason, **self.counts}
 
 
 @dataclass
@@ -139,6 +162,8 @@ class Plan:
     memory (by content): remembered after apply, so a later change of their street still updates them."""
     calls: dict[str, int] = field(default_factory=dict)
     """API calls spent computing the plan."""
+    listing: Listing = field(default_factory=Listing)
+    """How the customers were listed (not part of the digest: it does not change what is sent)."""
 
     def entity(self, name: str) -> EntityPlan:
         return {"customers": self.customers, "addresses": self.addresses, "contacts": self.contacts}[name]
@@ -193,9 +218,10 @@ class Plan:
                 customers=_entity_from_dict(data["customers"]),
                 addresses=_entity_from_dict(data["addresses"]),
                 contacts=_entity_from_dict(data["contacts"]),
-                synced={c: list(data.get("synced", {}).get(c, [])) for c in SYNCED_COLUMNS},
+                synced=_synced_from_dict(data.get("synced", {})),
                 match_keys=[list(m) for m in data.get("match_keys", [])],
                 calls=dict(data.get("calls", {})),
+                listing=Listing(**data.get("listing", {})),
             )
         except (KeyError, TypeError) as exc:
             raise PlanError(f"the plan file is not a custsync plan: {exc}") from None
@@ -228,6 +254,12 @@ def _digested(op: Create | Update | Delete) -> dict[str, Any]:
     if isinstance(op, Create) and not op.then:
         del data["then"]  # plans without follow-ups keep the digest they had before follow-ups existed
     return data
+
+
+def _synced_from_dict(data: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The synced columns; one a plan saved by an earlier version lacks is empty (``None``) for every customer."""
+    rows = len(data.get("number", []))
+    return {c: list(data[c]) if c in data else [None] * rows for c in SYNCED_COLUMNS}
 
 
 def _entity_from_dict(data: dict[str, Any]) -> EntityPlan:

@@ -1,8 +1,9 @@
 """``plan_sync``: fetch what the diff needs — and not more — then build the plan.
 
-The call budget is the point of this module. Customers are compared against the customer list (one call per
-50). A customer's addresses and contacts cost one list call each, so they are listed only for customers that
-need it:
+The call budget is the point of this module. Customers are compared against the customer list: all of it (one
+call per 50), or on a nightly run only the customers that can have changed on either side
+(:mod:`custsync.reconcile.listing`). A customer's addresses and contacts cost one list call each, so they are
+listed only for customers that need it:
 
 - a customer the API does not have yet: nothing to list (all its sub-rows are creates);
 - ``--full``: every existing customer of the source;
@@ -28,6 +29,7 @@ from custsync.reconcile.build import Current, PlanOptions, build_plan, compared_
 from custsync.reconcile.desired import Desired, as_desired
 from custsync.reconcile.fingerprint import subrow_fingerprints
 from custsync.reconcile.keys import check_desired_contacts, customer_numbers
+from custsync.reconcile.listing import desired_fingerprints, list_customers
 from custsync.reconcile.modes import DeletePolicy, Mode, check_mirror_options
 from custsync.reconcile.plan import Plan, PlanMeta
 from custsync.reconcile.remote import Remote
@@ -70,8 +72,14 @@ async def plan_sync(
         contact_key=options.contact_key,
         state_generation=state.generation() if state is not None else None,
     )
-    api_customers = await remote.list_customers(number_prefix=_list_prefix(desired, options))
     fingerprints: dict[str, pd.Series] = {}
+    customer_prints = desired_fingerprints(desired, wanted.provided)
+    if customer_prints is not None:
+        fingerprints["customers"] = customer_prints
+    view = await list_customers(
+        desired, customer_prints, remote, state, options, number_prefix=_list_prefix(desired, options)
+    )
+    api_customers = view.api
     for entity in (ADDRESSES, CONTACTS):
         frame = desired.get(entity.name)
         if frame is not None:
@@ -80,11 +88,12 @@ async def plan_sync(
             fingerprints[entity.name] = subrow_fingerprints(entity, frame, columns)
 
     remembered = state.customers() if state is not None else None
-    current = Current(customers=api_customers)
+    current = Current(customers=api_customers, known=view.known)
+    existing = _existing(api_customers, view.known)
     for entity in (ADDRESSES, CONTACTS):
         if entity.name not in fingerprints:
             continue
-        parents = _parents_to_fetch(entity, desired, api_customers, fingerprints[entity.name], remembered, options)
+        parents = _parents_to_fetch(entity, desired, existing, fingerprints[entity.name], remembered, options)
         current.fetched[entity.name] = set(parents.values())
         current.children[entity.name] = await remote.list_children(entity.name, parents) if parents else entity.empty()
     plan = build_plan(
@@ -96,6 +105,7 @@ async def plan_sync(
         match_memory=state.match_keys() if state is not None else None,
         refuse_over_limit=refuse_over_limit,
     )
+    plan.listing = view.listing
     plan.calls = remote.calls()
     return plan
 
@@ -114,10 +124,24 @@ def _list_prefix(desired: Mapping[str, pd.DataFrame | None], options: PlanOption
     return scope.value
 
 
+def _existing(api_customers: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+    """``number``, ``id``, ``updatedAt`` (Int64 µs) of the customers fetched and of those known unchanged."""
+    fetched = pd.DataFrame(
+        {
+            "number": customer_numbers(api_customers["number"]),
+            "id": api_customers["id"].astype("string"),
+            "updatedAt": epoch_us(api_customers["updatedAt"]),
+        }
+    )
+    if known.empty:
+        return fetched
+    return pd.concat([fetched, known.rename(columns={"updated_at": "updatedAt"})], ignore_index=True)
+
+
 def _parents_to_fetch(
     entity: Entity,
     desired: Mapping[str, pd.DataFrame | None],
-    api_customers: pd.DataFrame,
+    existing: pd.DataFrame,
     fingerprints: pd.Series,
     remembered: pd.DataFrame | None,
     options: PlanOptions,
@@ -127,14 +151,7 @@ def _parents_to_fetch(
     customers = desired.get("customers")
     if customers is not None:
         numbers.append(customer_numbers(customers["number"]))
-    api = pd.DataFrame(
-        {
-            "number": customer_numbers(api_customers["number"]),
-            "id": api_customers["id"].astype("string"),
-            "updatedAt": epoch_us(api_customers["updatedAt"]),
-        }
-    )
-    api = api[member(api["number"], pd.concat(numbers).dropna().unique())]
+    api = existing[member(existing["number"], pd.concat(numbers).dropna().unique())]
     if options.full or remembered is None or remembered.empty:
         return dict(zip(api["id"], api["number"], strict=True))
     hash_column = f"{entity.name}_hash"

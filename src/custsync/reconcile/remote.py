@@ -7,10 +7,20 @@ All frames are canonical (:mod:`custsync.model`); sub-resource frames carry ``cu
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pandas as pd
+
+
+@dataclass(frozen=True)
+class Listed:
+    """Customers a listing returned, and the server's clock when it began answering (``None``: it did not say)."""
+
+    customers: pd.DataFrame
+    began: dt.datetime | None = None
 
 
 class Remote(Protocol):
@@ -18,12 +28,21 @@ class Remote(Protocol):
 
     base_url: str
 
-    async def list_customers(self, *, number_prefix: str | None = None) -> pd.DataFrame:
+    async def list_customers(self, *, number_prefix: str | None = None) -> Listed:
         """Every customer (or those whose number starts with ``number_prefix``), one list call per 50."""
         ...
 
     async def customers_where(self, column: str, values: Sequence[str]) -> pd.DataFrame:
         """Customers whose ``id`` or ``number`` is one of ``values`` (``in`` filter, one call per 50 values)."""
+        ...
+
+    async def customers_since(self, mark: str) -> Listed | str:
+        """Customers whose ``updatedAt`` is at or after ``mark`` (ISO 8601), or why not when the target refuses
+        such a filter."""
+        ...
+
+    async def count_customers(self) -> int | None:
+        """How many customers the API holds: ``totalCount`` of one page of size 1 (``None`` if it does not say)."""
         ...
 
     async def list_children(self, entity: str, parents: Mapping[str, str]) -> pd.DataFrame:
