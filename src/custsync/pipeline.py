@@ -199,7 +199,7 @@ async def plan(
     its delete limit comes back (``plan.refusals()`` says why) instead of being refused — for reports."""
     async with connection.open(state_dir) as api:
         with _state(api, state_dir) as state:
-            return await _plan(desired, api, state, options, refuse_over_limit)
+            return await _plan(desired, api, state, state_dir, options, refuse_over_limit)
 
 
 async def apply(
@@ -229,7 +229,7 @@ async def sync(
     """Plan and (unless ``dry_run``) apply on one client and one state store."""
     async with connection.open(state_dir) as api:
         with _state(api, state_dir) as state:
-            planned = await _plan(desired, api, state, options, True)
+            planned = await _plan(desired, api, state, state_dir, options, True)
             if dry_run:
                 return Synced(planned, None, _calls(api))
             applied = await _apply(planned, api, state_dir, state, check_fresh=False, progress=progress)
@@ -249,11 +249,17 @@ def _state(api: AsyncCustomerApi, state_dir: Path) -> StateStore:
 
 
 async def _plan(
-    desired: Desired, api: AsyncCustomerApi, state: StateStore, options: PlanOptions, refuse_over_limit: bool
+    desired: Desired,
+    api: AsyncCustomerApi,
+    state: StateStore,
+    state_dir: Path,
+    options: PlanOptions,
+    refuse_over_limit: bool,
 ) -> Plan:
     from custsync.reconcile import ApiRemote, plan_sync
 
-    return await plan_sync(desired, ApiRemote(api), options=options, state=state, refuse_over_limit=refuse_over_limit)
+    remote = ApiRemote(api, state_dir=state_dir)  # the filter spellings custsync doctor found for this target
+    return await plan_sync(desired, remote, options=options, state=state, refuse_over_limit=refuse_over_limit)
 
 
 async def _apply(

@@ -256,6 +256,7 @@ def _json(
             counts["kept_empty"] = dict(entity.kept_empty)
         out[entity.entity] = counts
     out["calls"] = calls if calls is not None else dict(plan.calls)
+    out["listing"] = plan.listing.summary()
     if report is not None:
         out["ok"] = report.ok
         out["resumed"] = report.resumed
@@ -324,6 +325,7 @@ def _print_plan(plan: Plan) -> None:
                 highlight=False,
                 markup=False,
             )
+    console.print(plan.listing.describe(), highlight=False, markup=False)
     console.print(f"API calls spent planning: {plan.calls.get('total', 0)} ({plan.calls.get('GET', 0)} GET)")
 
 

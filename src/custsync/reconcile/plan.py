@@ -124,8 +124,19 @@ class Listing:
     """For people: customers ``changed`` since the watermark, source rows ``looked_up`` by number, ``total``."""
 
     def summary(self) -> dict[str, Any]:
-        """What the output and ``--json`` say about it (the ids stay in the plan file)."""
+        """What ``--json`` says about it (the ids stay in the plan file)."""
         return {"strategy": self.strategy, "reason": self.reason, **self.counts}
+
+    def describe(self) -> str:
+        """One line for people: how the customers were listed, and why every one of them when so."""
+        if self.strategy == "incremental":
+            c = self.counts
+            return (
+                f"customers listed incrementally: {c.get('changed', 0)} changed since the last run, "
+                f"{c.get('looked_up', 0)} source row(s) looked up by number, "
+                f"{c.get('known_unchanged', 0)} known unchanged (totalCount {c.get('total', '?')})"
+            )
+        return f"every customer listed ({self.counts.get('listed', 0)}): {self.reason or 'full listing'}"
 
 
 @dataclass

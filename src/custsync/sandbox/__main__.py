@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from custsync.sandbox.storage import Store
     from custsync.sandbox.testing import listening_socket, uvicorn_config
 
-    store = Store(args.db)
+    store = Store(args.db, whole_seconds=knobs.whole_second_stamps)
     if args.seed_customers:
         from custsync.sandbox.seed import seed_store
 

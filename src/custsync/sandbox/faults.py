@@ -65,6 +65,9 @@ class Knobs:
     """``page`` (``page[number]``/``page[size]``) or ``cursor`` (``cursor[size]``/``cursor[nextCursor]``)."""
     page_size_cap: int | None = None
     """Pages hold at most this many items, whatever ``page[size]`` asks for."""
+    whole_second_stamps: bool = False
+    """``createdAt``/``updatedAt`` to the whole second, as many ERPs store them: two writes in one second get
+    the same stamp (by default stamps have microseconds and never tie)."""
 
     def __post_init__(self) -> None:
         for name in ("fail_rate", "fail_after_commit_rate", "drop_rate"):

@@ -83,8 +83,9 @@ class Conflict(Exception):
 class Store:
     """Thread-safe SQLite storage; ``path`` None keeps everything in memory."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, whole_seconds: bool = False) -> None:
         self.path = Path(path) if path else None
+        self.whole_seconds = whole_seconds
         target = str(self.path) if self.path else ":memory:"
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,9 +108,14 @@ class Store:
 
     # -- time -----------------------------------------------------------------------------------------------
     def now(self) -> str:
-        """ISO 8601 UTC with microseconds, strictly increasing so ``updatedAt`` watermarks never tie."""
+        """ISO 8601 UTC with microseconds, strictly increasing so ``updatedAt`` watermarks never tie — or, with
+        ``whole_seconds``, to the second (``.000000``), never decreasing: writes in one second share their stamp."""
         with self._lock:
             stamp = dt.datetime.now(dt.UTC)
+            if self.whole_seconds:
+                stamp = max(stamp.replace(microsecond=0), self._last)
+                self._last = stamp
+                return stamp.isoformat(timespec="microseconds")
             if stamp <= self._last:
                 stamp = self._last + dt.timedelta(microseconds=1)
             self._last = stamp

@@ -150,7 +150,7 @@ def run_sandbox(
     if unknown:
         raise TypeError(f"unknown sandbox knob(s): {', '.join(sorted(unknown))}")
     settings = Knobs(**knobs)
-    store = Store(db_path)
+    store = Store(db_path, whole_seconds=settings.whole_second_stamps)
     try:
         if seed_customers:
             from custsync.sandbox.seed import seed_store
