@@ -146,6 +146,7 @@ class SameSecond(httpx.AsyncBaseTransport):
         self.inner = httpx.AsyncHTTPTransport()
         self.server, self.target, self.address = server, target_id, address_id
         self.window: tuple[float, float] | None = None
+        self.customer_path = f"/api/v2/customers/{target_id}"
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         ours = request.method == "PATCH" and request.url.path.endswith(f"/customers/{self.target}")
@@ -157,14 +158,11 @@ class SameSecond(httpx.AsyncBaseTransport):
             await response.aread()
             headers = {"Authorization": f"Bearer {self.server.token}"}
             async with httpx.AsyncClient(base_url=self.server.url, headers=headers) as other:
-                (
-                    await other.patch(
-                        f"/api/v2/customers/{self.target}/addresses/{self.address}", json={"street": "Zugleich 1"}
-                    )
-                ).raise_for_status()
-                (
-                    await other.patch(f"/api/v2/customers/{self.target}", json={"contact": {"email": "zugleich@example.de"}})
-                ).raise_for_status()
+                address = f"{self.customer_path}/addresses/{self.address}"
+                moved = await other.patch(address, json={"street": "Zugleich 1"})
+                edited = await other.patch(self.customer_path, json={"contact": {"email": "zugleich@example.de"}})
+                moved.raise_for_status()
+                edited.raise_for_status()
             self.window = (started, time.time())
         return response
 
