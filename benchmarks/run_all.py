@@ -332,15 +332,18 @@ def _nightly(data: dict[str, Any]) -> list[Row]:
     calls = data["calls"]
     return [
         Row(
-            f"nightly sync of {data['customers']:,} customers, {data['changed']:,} changed: calls vs the budget",
+            f"nightly sync of {data['customers']:,} customers, {data['changed']:,} changed: calls vs the floor",
             float(calls["total"]),
             "calls",
-            "budget (200 lists + 3 per changed + writes)",
-            float(data["budget"]),
-            ratio(calls["total"], data["budget"]),
-            "of the budget",
+            "floor (writes + changed sub-resource lists + 5 reads)",
+            float(data["floor"]),
+            ratio(calls["total"], data["floor"]),
+            "× the floor (target ≤ 1.15)",
             calls=calls["total"],
-            note=f"GET {calls['GET']}, POST {calls['POST']}, PATCH {calls['PATCH']}, DELETE {calls['DELETE']}",
+            note=(
+                f"GET {calls['GET']}, POST {calls['POST']}, PATCH {calls['PATCH']}, DELETE {calls['DELETE']}; "
+                f"listing every customer instead: {data['full_listing_calls']:,} calls"
+            ),
         )
     ]
 
