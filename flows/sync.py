@@ -61,6 +61,7 @@ def sync_flow(
             plan = plan_task(loaded.desired, api, options, state_dir)
         run.planned(plan)
         log.info("plan: %s", _counts(plan.counts()))
+        log.info("%s", plan.listing.describe())
         if dry_run:
             run.dry_run()
         else:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from custsync.apply import apply_plan
+from custsync.errors import RequestValidationError
 from custsync.reconcile import Mode, Plan, PlanOptions, Scope, plan_sync
 from custsync.state import StateStore
 
@@ -183,3 +184,33 @@ def test_random_outside_and_source_changes_plan_what_a_full_listing_plans(remote
         remote.later(NIGHT)
         assert plan(frames, remote, tmp_path, full=True).operations == 0
     assert "incremental" in strategies
+
+
+def test_a_target_that_cannot_answer_the_incremental_questions_is_listed_whole_and_the_run_says_why(remote, tmp_path):
+    frames = desired_frames(N)
+    settled(remote, tmp_path, frames)
+    customers = frames["customers"].copy()
+    customers.loc[2, "contact.email"] = "neu@example.de"
+    changed = {**frames, "customers": customers}
+
+    async def refused(mark):
+        return "the target answered 400 to the filter updatedAt greaterThanOrEquals"
+
+    async def no_total():
+        return None
+
+    async def no_in(column, values):
+        raise RequestValidationError("unknown operator", status=400)
+
+    for name, stand_in, why in (
+        ("customers_since", refused, "answered 400 to the filter updatedAt"),
+        ("count_customers", no_total, "does not report totalCount"),
+        ("customers_where", no_in, "refused the lookup by number"),
+    ):
+        original = getattr(remote, name)
+        setattr(remote, name, stand_in)
+        made = plan(changed, remote, tmp_path)
+        setattr(remote, name, original)
+        assert made.listing.strategy == "full" and why in made.listing.reason, made.listing.reason
+        assert [u.key for u in made.customers.updates] == ["K0003"]
+        assert made.listing.summary()["reason"] == made.listing.reason

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from custsync.api import PAGE_SIZE
+from custsync.errors import RequestValidationError
 from custsync.model import CUSTOMERS
 from custsync.reconcile.build import PlanOptions, compared_columns
 from custsync.reconcile.fingerprint import customer_fingerprints
@@ -150,7 +151,10 @@ async def _incremental(
         same = wanted.eq(seen["customer_hash"]).fillna(False).to_numpy(dtype=bool)
         settled = settled & (same | wanted.isna().to_numpy())
     lookup = sorted(set(numbers[~settled]) - changed_numbers)
-    found = await remote.customers_where("number", lookup) if lookup else CUSTOMERS.empty()
+    try:
+        found = await remote.customers_where("number", lookup) if lookup else CUSTOMERS.empty()
+    except RequestValidationError as exc:
+        return None, f"the target refused the lookup by number in [...] ({exc.message})"
     known_ids = state.listed_ids() | set(_ids(changed)) | set(_ids(found))
     if total != len(known_ids):
         if total < len(known_ids):
