@@ -214,3 +214,22 @@ def test_a_target_that_cannot_answer_the_incremental_questions_is_listed_whole_a
         assert made.listing.strategy == "full" and why in made.listing.reason, made.listing.reason
         assert [u.key for u in made.customers.updates] == ["K0003"]
         assert made.listing.summary()["reason"] == made.listing.reason
+
+
+def test_a_saved_plan_carries_its_listing_to_the_apply_and_an_older_plan_file_still_loads(remote, tmp_path):
+    frames = desired_frames(N)
+    sync(frames, remote, tmp_path)
+    made = plan(frames, remote, tmp_path)
+    made.save(tmp_path / "plan.json")
+    loaded = Plan.load(tmp_path / "plan.json")
+    assert loaded.listing == made.listing and loaded.listing.strategy == "incremental"
+    assert run(apply_plan(loaded, remote, state_dir=tmp_path)).ok
+    with StateStore.open(tmp_path, remote.base_url) as state:
+        assert state.watermark() == made.listing.watermark
+
+    older = made.to_dict()
+    del older["listing"]
+    del older["synced"]["customer_hash"]
+    old = Plan.from_dict(older)
+    assert old.listing.strategy == "full" and not old.listing.complete and old.listing.watermark is None
+    assert old.synced["customer_hash"] == [None] * len(old.synced["number"])
