@@ -8,13 +8,12 @@ tasks and the Python API — runs these functions, so they read, plan, refuse an
     applied = await apply(plan_, connection, state_dir=Path(".custsync"))
 
 :func:`sync` plans and applies on one client and one state store. A sync parses the mapping once, reads each
-source file once to parse it and once to hash it, and opens the state store once. Delete safety is part of
+source file once (hashing it while it is parsed), and opens the state store once. Delete safety is part of
 planning (:func:`custsync.reconcile.build_plan`): a mirror never deletes a customer validation held back.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -103,7 +102,7 @@ class Synced:
 
 
 def load(sources: Sequence[Path | str], mapping: Path | str | MappingSpec | None = None) -> Loaded:
-    """Read, map and validate ``sources`` (the mapping parsed once), and hash the files read."""
+    """Read, map and validate ``sources`` (the mapping parsed once), hashing each file as it is read."""
     spec = resolve_mapping(mapping)
     name = spec.name or (Path(mapping).stem if isinstance(mapping, Path | str) else None)
     validation = read_source(list(sources), spec, name=name)
@@ -125,7 +124,7 @@ def desired_state(validation: SourceLoad, spec: MappingSpec) -> Desired:
     return Desired.of(
         frames,
         provided=provided_by(spec, frames),
-        sources=[SourceFile(path, sha256_of(Path(path))) for path in validation.files],
+        sources=[SourceFile(path, sha256) for path, sha256 in validation.files.items()],
         held_back=validation.held_back,
         unnumbered_rejects=validation.unnumbered_rejects,
         rejected_rows=validation.rejected_rows,
@@ -145,14 +144,6 @@ def provided_by(spec: MappingSpec, entities: Iterable[str]) -> dict[str, list[st
             columns |= set(group.fields)
         out[name] = sorted(columns)
     return out
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ------------------------------------------------------------------------------------------------ options

@@ -87,8 +87,9 @@ class SourceLoad:
     A mirror must not take them for deleted from the source (nor their addresses and contacts)."""
     unnumbered_rejects: int = 0
     """Rejected customer rows without a customer number: whose they were cannot be told."""
-    files: tuple[str, ...] = ()
-    """The files read, in reading order (directories expanded, snapshots by their data files)."""
+    files: dict[str, str] = field(default_factory=dict)
+    """The files read, in reading order (directories expanded, snapshots by their data files), with the SHA-256
+    of their bytes: hashed while they were read (a snapshot's as its manifest says, verified while read)."""
     unread_columns: dict[str, list[str]] = field(default_factory=dict)
     """Per source file, the columns the mapping neither reads nor ignores on purpose (``ignore_columns``)."""
 
@@ -186,16 +187,16 @@ def read_source(
     source_rows = 0
     warnings: list[str] = []
     snapshots, paths = _split_snapshots(spec, paths)
-    read_files: list[str] = []
-    for entity, frame, file in snapshots:
+    read_files: dict[str, str] = {}
+    for entity, frame, file, sha256 in snapshots:
         mapped.setdefault(entity, []).append(frame)
         source_rows += len(frame)
-        read_files.append(file)
-    files = _assign(spec, paths, options) if paths or not snapshots else []
-    read_files += [str(path) for path, _ in files]
+        read_files[file] = sha256
+    files = _assign(spec, paths) if paths or not snapshots else []
     unread: dict[str, list[str]] = {}
-    for path, readers in files:
-        table = _read(path, spec, readers, options)
+    for path, assigned in files:
+        table, readers = _read(path, spec, assigned, options)
+        read_files[table.label] = table.sha256 or ""
         unread_here = unread_columns(spec, readers, table.header)
         if unread_here:
             unread[table.label] = unread_here
@@ -220,7 +221,7 @@ def read_source(
     load.failures = _in_source_terms(load.failures, spec)
     load.warnings = warnings
     load.held_back |= refused_owners
-    load.files = tuple(dict.fromkeys(read_files))
+    load.files = read_files
     load.unread_columns = unread
     return load
 
@@ -310,7 +311,7 @@ def _over(bad: int, total: int, limit: tuple[str, float]) -> bool:
 
 def _split_snapshots(
     spec: MappingSpec, paths: Sequence[Path | str]
-) -> tuple[list[tuple[str, pd.DataFrame, str]], list[Path | str]]:
+) -> tuple[list[tuple[str, pd.DataFrame, str, str]], list[Path | str]]:
     """Take export snapshots out of ``paths`` and read them through their manifest.
 
     A snapshot directory (or a snapshots root with a ``LATEST`` pointer) is read with the manifest's own CSV
@@ -320,7 +321,7 @@ def _split_snapshots(
     """
     if not all(entity.passthrough for entity in spec.entities.values()):
         return [], list(paths)
-    frames: list[tuple[str, pd.DataFrame, str]] = []
+    frames: list[tuple[str, pd.DataFrame, str, str]] = []
     rest: list[Path | str] = []
     for given in paths:
         path = Path(given)
@@ -344,7 +345,7 @@ def _split_snapshots(
             frame[SOURCE_FILE] = file
             first_row = 2 if entry.format == "csv" else 1
             frame[SOURCE_ROW] = pd.array(range(first_row, first_row + len(frame)), dtype="Int64")
-            frames.append((name, frame, file))
+            frames.append((name, frame, file, entry.sha256))
     return frames, rest
 
 
@@ -384,12 +385,12 @@ def _refuse_foreign_latest_link(path: Path) -> None:
         )
 
 
-def _assign(spec: MappingSpec, paths: Sequence[Path | str], options: ReadOptions) -> list[tuple[Path, list[str]]]:
+def _assign(spec: MappingSpec, paths: Sequence[Path | str]) -> list[tuple[Path, list[str] | None]]:
     """Each source file with the entities that read it, in entity order. Directories are expanded; a file named
-    on the command line whose name no entity's pattern matches is assigned by its header."""
+    on the command line whose name no entity's pattern matches gets ``None``: its header decides, once read."""
     if not paths:
         raise InputError("no source given", hint="name a file or a directory with customers/addresses/contacts")
-    out: list[tuple[Path, list[str]]] = []
+    out: list[tuple[Path, list[str] | None]] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
@@ -405,16 +406,17 @@ def _assign(spec: MappingSpec, paths: Sequence[Path | str], options: ReadOptions
             out.extend(matched)
             continue
         readers = _ordered(entities_reading(spec, path.name))
-        if not readers and path.exists():
-            readers = _by_header(spec, path, options)
-        out.append((path, readers or list(spec.entities)))
+        if readers or not path.exists():
+            out.append((path, readers or list(spec.entities)))
+        else:
+            out.append((path, None))
     return out
 
 
-def _by_header(spec: MappingSpec, path: Path, options: ReadOptions) -> list[str]:
+def _by_header(spec: MappingSpec, path: Path, columns: list[str]) -> list[str]:
     """The one entity a file's header says it holds: every column the entity requires is there, and it knows
     more of the header's columns than any other entity. Refused, naming the candidates, when that is not one."""
-    header = set(read_table(path, wanted=(), options=options).header)
+    header = set(columns)
     fits: dict[str, int] = {}
     for name, entity in spec.entities.items():
         if source_needs(name, entity).required <= header:
@@ -457,17 +459,28 @@ def _unread_warnings(spec: MappingSpec, readers: list[str], label: str, unread: 
     return out
 
 
-def _read(path: Path, spec: MappingSpec, readers: list[str], options: ReadOptions) -> RawTable:
-    wanted: set[str] = set()
-    required: set[str] = set()
-    for entity in readers:
-        needs = source_needs(entity, spec.entities[entity])
-        wanted |= set(needs.wanted or ())
-        required |= needs.required
+def _read(path: Path, spec: MappingSpec, readers: list[str] | None, options: ReadOptions) -> tuple[RawTable, list[str]]:
+    """The file's table and the entities reading it; ``None`` readers are chosen by the file's header."""
+    chosen = readers
+
+    def columns(header: list[str]) -> tuple[set[str], list[str]]:
+        nonlocal chosen
+        if chosen is None:
+            chosen = _by_header(spec, path, header)
+        wanted: set[str] = set()
+        required: set[str] = set()
+        for entity in chosen:
+            needs = source_needs(entity, spec.entities[entity])
+            wanted |= set(needs.wanted or ())
+            required |= needs.required
+        return wanted, sorted(required)
+
     try:
-        return read_table(path, wanted=wanted, required=sorted(required), options=options)
+        table = read_table(path, columns=columns, options=options)
     except MissingColumnsError as exc:
         raise _blame_mapping(spec, exc) from None
+    assert chosen is not None  # set by ``columns`` once the header was read
+    return table, chosen
 
 
 def _blame_mapping(spec: MappingSpec, exc: MissingColumnsError) -> CustsyncError:

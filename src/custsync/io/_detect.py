@@ -1,7 +1,8 @@
 """Guess what a source file is: Parquet or text, which encoding, which delimiter.
 
-Legacy exports rarely say how they were written. Guesses are made on a bounded sample of the file so that a
-large file is never read twice in full; a mapping may state the encoding and delimiter to skip the guessing.
+Legacy exports rarely say how they were written. Guesses are made on a bounded sample of the file (its first
+bytes, which the reader then parses on from without reading them again); a mapping may state the encoding and
+delimiter to skip the guessing.
 
 Bytes are never guessed silently: a file that is UTF-8 in places (valid multi-byte sequences) but not valid
 UTF-8 everywhere is refused — naming the byte offset and line — instead of being read as Windows-1252, which
@@ -14,6 +15,7 @@ import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
@@ -54,9 +56,9 @@ class BadBytes:
         return f"not valid {self.encoding}: byte {self.found.hex(' ')} at byte offset {self.offset} (line {self.line})"
 
 
-def read_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(size)
+def read_sample(handle: BinaryIO, size: int = SAMPLE_BYTES) -> bytes:
+    """The first ``size`` bytes of an open file: what the guesses look at (the reader goes on from there)."""
+    return handle.read(size)
 
 
 def is_parquet(sample: bytes) -> bool:
@@ -149,22 +151,26 @@ def find_bad_bytes(path: Path, encoding: str) -> BadBytes | None:
             lines += block.count(b"\n")
 
 
-def find_utf8_sequence(path: Path, start: int) -> BadBytes | None:
-    """The first multi-byte UTF-8 sequence from byte ``start`` on: a legacy file must not have one."""
-    tail = b""
-    offset = start
-    lines = 0
-    with path.open("rb") as handle:
-        head = handle.read(start)
-        lines = head.count(b"\n")
-        while block := handle.read(SCAN_BYTES):
-            data = tail + block
-            found = UTF8_SEQUENCE.search(data)
-            if found:
-                at = offset - len(tail) + found.start()
-                line = lines - tail.count(b"\n") + data.count(b"\n", 0, found.start()) + 1
-                return BadBytes("utf-8", at, line, found.group())
-            tail = data[-3:]
-            offset += len(block)
-            lines += block.count(b"\n")
-    return None
+class Utf8Watch:
+    """Looks for a multi-byte UTF-8 sequence in a file's bytes as they stream past, from byte ``start`` on (after
+    the sample): a file read as legacy must not have one. ``found`` says where the first one is."""
+
+    def __init__(self, start: int, lines: int) -> None:
+        self.found: BadBytes | None = None
+        self._offset = start
+        self._lines = lines
+        self._tail = b""
+
+    def feed(self, block: bytes) -> None:
+        if self.found is not None or not block:
+            return
+        data = self._tail + block
+        match = UTF8_SEQUENCE.search(data)
+        if match:
+            at = self._offset - len(self._tail) + match.start()
+            line = self._lines - self._tail.count(b"\n") + data.count(b"\n", 0, match.start()) + 1
+            self.found = BadBytes("utf-8", at, line, match.group())
+            return
+        self._tail = data[-3:]  # a sequence is at most 4 bytes: one cut at the block's end is found next time
+        self._offset += len(block)
+        self._lines += block.count(b"\n")

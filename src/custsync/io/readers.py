@@ -17,31 +17,38 @@ from __future__ import annotations
 
 import csv
 import difflib
-from collections.abc import Collection, Iterator
+import hashlib
+import io
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from custsync.errors import InputError, MissingColumnsError
+from custsync.errors import CustsyncError, InputError, MissingColumnsError
 from custsync.io._detect import (
+    Utf8Watch,
     check_codec,
     detect_delimiter,
     detect_encoding,
     find_bad_bytes,
-    find_utf8_sequence,
     is_parquet,
     looks_binary,
     read_sample,
 )
 from custsync.model import failures_frame, preview
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 ROW = "_row"
 MAX_FIELD_LENGTH = 4096
 CHUNK_ROWS = 50_000
+_BLOCK = 1 << 20
+"""Bytes the CSV parser takes from the file at a time."""
 _CSV_FIELD_LIMIT = 1 << 28
 """The csv module refuses fields over 128 KiB by default; ours is enforced per field afterwards, as a reject."""
 
@@ -72,6 +79,12 @@ class RawTable:
     the caller can tell whose records were refused (a customer's addresses follow it)."""
     encoding: str | None = None
     delimiter: str | None = None
+    sha256: str | None = None
+    """The SHA-256 of the file's bytes, hashed while they were read."""
+
+
+Columns = Callable[[list[str]], tuple[Collection[str] | None, Collection[str]]]
+"""Given a file's header: the columns to keep (all when ``None``) and the columns it must have."""
 
 
 def read_table(
@@ -80,12 +93,17 @@ def read_table(
     wanted: Collection[str] | None = None,
     required: Collection[str] = (),
     options: ReadOptions | None = None,
+    columns: Columns | None = None,
 ) -> RawTable:
     """Read ``path`` (CSV or Parquet, told apart by content), keeping the ``wanted`` columns (all when ``None``).
 
     ``required`` columns must be in the header; the error lists every missing one with its nearest matches.
+    ``columns``, when given, decides both from the header instead. The file is opened and read once: the
+    guesses look at its first bytes, the parser goes on from there, and :attr:`RawTable.sha256` is computed
+    from the same bytes.
     """
     options = options or ReadOptions()
+    choose = columns or (lambda header: (wanted, required))
     label = str(path)
     path = Path(path)
     if not path.exists():
@@ -93,26 +111,80 @@ def read_table(
     if path.is_dir():
         raise InputError(f"{label}: is a directory, expected a CSV or Parquet file", path=label)
     try:
-        sample = read_sample(path)
+        with path.open("rb") as handle:
+            sample = read_sample(handle)
+            stream = _Hashed(sample, handle)
+            if is_parquet(sample):
+                table = _read_parquet(stream.read_all(), label, choose, options)
+            elif path.suffix.lower() == ".parquet":
+                raise InputError(
+                    f"{label}: not a Parquet file (no PAR1 magic)", path=label, hint="is it really Parquet?"
+                )
+            else:
+                table = _read_csv(path, label, sample, stream, choose, options)
+            stream.drain()
     except OSError as exc:
         raise InputError(f"{label}: cannot read: {exc.strerror}", path=label) from None
-    if is_parquet(sample):
-        return _read_parquet(path, label, wanted, required, options)
-    if path.suffix.lower() == ".parquet":
-        raise InputError(f"{label}: not a Parquet file (no PAR1 magic)", path=label, hint="is it really Parquet?")
-    return _read_csv(path, label, sample, wanted, required, options)
+    table.sha256 = stream.hexdigest()
+    return table
+
+
+class _Hashed(io.RawIOBase):
+    """A file's bytes from its start — the sample already read, then the rest of the open handle — hashed as
+    they pass, so checking a file's SHA-256 costs no second read. ``watch`` sees the bytes after the sample."""
+
+    def __init__(self, head: bytes, rest: io.BufferedReader) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._rest = rest
+        self._digest = hashlib.sha256(head)
+        self.watch: Utf8Watch | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        size = self._rest.readinto(buffer) or 0
+        if size:
+            block = memoryview(buffer)[:size]
+            self._digest.update(block)
+            if self.watch is not None:
+                self.watch.feed(bytes(block))
+        return size
+
+    def read_all(self) -> pa.Buffer:
+        """Everything not read yet, from the start when nothing was (Parquet is read from memory)."""
+        import pyarrow as pa
+
+        data = bytes(self._head) + self._rest.read()
+        self._digest.update(data[len(self._head) :])
+        self._head = memoryview(b"")
+        return pa.py_buffer(data)
+
+    def drain(self) -> None:
+        """Read (and hash) whatever the parser left, so the checksum covers the whole file."""
+        buffer = bytearray(_BLOCK)
+        while self.readinto(buffer):
+            pass
+
+    def rest_is_empty(self) -> bool:
+        """Whether the bytes read before this stream was made (the sample) were the whole file."""
+        return not self._rest.peek(1)
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------------- CSV
 
 
 def _read_csv(
-    path: Path,
-    label: str,
-    sample: bytes,
-    wanted: Collection[str] | None,
-    required: Collection[str],
-    options: ReadOptions,
+    path: Path, label: str, sample: bytes, stream: _Hashed, choose: Columns, options: ReadOptions
 ) -> RawTable:
     if not sample.strip().lstrip(b"\xef\xbb\xbf").strip():
         raise InputError(f"{label}: the file is empty", path=label, hint="expected a header line and data rows")
@@ -122,7 +194,7 @@ def _read_csv(
             path=label,
             hint="export the data as CSV (text) or Parquet",
         )
-    complete = len(sample) >= path.stat().st_size
+    complete = stream.rest_is_empty()
     if options.encoding:
         encoding = check_codec(options.encoding, path)
     else:
@@ -131,17 +203,18 @@ def _read_csv(
         except InputError as exc:
             raise InputError(f"{label}: {exc.message}", path=label, hint=exc.hint) from None
         if not complete and not encoding.startswith("utf"):
-            _refuse_mixed_bytes(path, label, encoding, len(sample))
+            stream.watch = Utf8Watch(len(sample), sample.count(b"\n"))
     first_line = sample.split(b"\n", 1)[0].decode(encoding, errors="replace")
     delimiter = options.delimiter or detect_delimiter(first_line)
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
 
+    text = io.TextIOWrapper(io.BufferedReader(stream, _BLOCK), encoding=encoding, newline="", errors="strict")
     try:
-        with path.open(encoding=encoding, newline="", errors="strict") as handle:
-            reader = csv.reader(handle, delimiter=delimiter, quotechar=options.quotechar)
-            return _parse_csv(reader, label, wanted, required, options, encoding, delimiter)
+        reader = csv.reader(text, delimiter=delimiter, quotechar=options.quotechar)
+        table = _parse_csv(reader, label, choose, options, encoding, delimiter)
     except UnicodeDecodeError as exc:
-        bad = find_bad_bytes(path, encoding)
+        _refuse_mixed_bytes(stream, label, encoding)
+        bad = find_bad_bytes(path, encoding) if path.is_file() else None
         where = bad.message() if bad else f"cannot be decoded as {encoding}: {exc.reason}"
         raise InputError(
             f"{label}: {where}",
@@ -149,12 +222,21 @@ def _read_csv(
             hint="repair the file, or state its encoding in the mapping (`read: {encoding: ...}`)",
         ) from None
     except csv.Error as exc:
+        _refuse_mixed_bytes(stream, label, encoding)
         raise InputError(f"{label}: not readable as CSV: {exc}", path=label) from None
+    except CustsyncError:
+        _refuse_mixed_bytes(stream, label, encoding)
+        raise
+    _refuse_mixed_bytes(stream, label, encoding)
+    return table
 
 
-def _refuse_mixed_bytes(path: Path, label: str, encoding: str, start: int) -> None:
+def _refuse_mixed_bytes(stream: _Hashed, label: str, encoding: str) -> None:
     """A file taken as legacy from its first bytes must not turn out to hold UTF-8 further on."""
-    found = find_utf8_sequence(path, start)
+    if stream.watch is None:
+        return
+    stream.drain()
+    found = stream.watch.found
     if found is not None:
         raise InputError(
             f"{label}: its beginning reads as {encoding} but byte offset {found.offset} (line {found.line}) "
@@ -165,19 +247,14 @@ def _refuse_mixed_bytes(path: Path, label: str, encoding: str, start: int) -> No
 
 
 def _parse_csv(
-    reader: Any,
-    label: str,
-    wanted: Collection[str] | None,
-    required: Collection[str],
-    options: ReadOptions,
-    encoding: str,
-    delimiter: str,
+    reader: Any, label: str, choose: Columns, options: ReadOptions, encoding: str, delimiter: str
 ) -> RawTable:
     header = _first_nonblank(reader)
     if header is None:
         raise InputError(f"{label}: the file is empty", path=label, hint="expected a header line and data rows")
     header = [h.strip().lstrip("\ufeff") for h in header]
     header_line = reader.line_num
+    wanted, required = choose(header)
     _check_columns(label, header, required)
     keep = _kept_columns(label, header, wanted)
     width = len(header)
@@ -274,21 +351,16 @@ def _ragged(label: str, line: int, size: int, width: int) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------------- Parquet
 
 
-def _read_parquet(
-    path: Path,
-    label: str,
-    wanted: Collection[str] | None,
-    required: Collection[str],
-    options: ReadOptions,
-) -> RawTable:
+def _read_parquet(data: pa.Buffer, label: str, choose: Columns, options: ReadOptions) -> RawTable:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{label}: not a readable Parquet file: {exc}", path=label) from None
     header = list(parquet.schema_arrow.names)
+    wanted, required = choose(header)
     _check_columns(label, header, required)
     keep = _kept_columns(label, header, wanted)
     total = parquet.metadata.num_rows

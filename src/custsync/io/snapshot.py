@@ -26,6 +26,7 @@ import contextlib
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import re
@@ -194,10 +195,10 @@ def write_csv(frame: pd.DataFrame, entity: Entity, path: Path, dialect: CsvDiale
         writer.writerows(zip(*columns, strict=True))
 
 
-def read_csv(path: Path, entity: Entity, dialect: CsvDialect, *, neutralised: bool) -> pd.DataFrame:
-    """Read a snapshot CSV back into a canonical frame (empty cells are missing values)."""
-    with open(path, encoding=dialect.encoding, newline="") as fh:
-        rows = list(csv.reader(fh, delimiter=dialect.delimiter))
+def read_csv(path: Path, data: bytes, entity: Entity, dialect: CsvDialect, *, neutralised: bool) -> pd.DataFrame:
+    """Read a snapshot CSV (``data``, the bytes of ``path``) back into a canonical frame (empty cells are missing)."""
+    text = io.StringIO(data.decode(dialect.encoding), newline="")
+    rows = list(csv.reader(text, delimiter=dialect.delimiter))
     if not rows:
         raise InputError(f"{path}: empty file, expected a header row", path=str(path))
     header, body = rows[0], rows[1:]
@@ -234,8 +235,9 @@ def write_parquet(frame: pd.DataFrame, entity: Entity, path: Path) -> None:
     pq.write_table(_to_arrow(frame, entity), path)
 
 
-def read_parquet(path: Path, entity: Entity) -> pd.DataFrame:
-    table = pq.read_table(path)
+def read_parquet(path: Path, data: bytes, entity: Entity) -> pd.DataFrame:
+    """Read a snapshot Parquet file (``data``, the bytes of ``path``) back into a canonical frame."""
+    table = pq.read_table(pa.BufferReader(data))
     missing = [c for c in entity.columns if c not in table.column_names]
     if missing:
         raise InputError(f"{path}: missing columns {', '.join(missing)}", path=str(path))
@@ -554,12 +556,24 @@ def verify_snapshot(snapshot: Path, manifest: Manifest | None = None) -> Manifes
     """Check every file's place, size and SHA-256 against the manifest; raise :class:`InputError` naming the file."""
     manifest = manifest or read_manifest(snapshot)
     for entry in manifest.files:
-        path = snapshot_file(snapshot, entry)
-        if not path.is_file():
-            raise InputError(f"{path}: listed in the manifest but missing", path=str(path))
-        if path.stat().st_size != entry.bytes or _sha256(path) != entry.sha256:
-            raise InputError(f"{path}: checksum does not match the manifest (file changed or damaged)", path=str(path))
+        _checked(snapshot, entry, keep=False)
     return manifest
+
+
+def _checked(snapshot: Path, entry: FileEntry, *, keep: bool) -> bytes | None:
+    """Check one file against the manifest; with ``keep`` its bytes (read once: hashed, then parsed)."""
+    path = snapshot_file(snapshot, entry)
+    if not path.is_file():
+        raise InputError(f"{path}: listed in the manifest but missing", path=str(path))
+    if not keep:
+        matches = path.stat().st_size == entry.bytes and _sha256(path) == entry.sha256
+        data = None
+    else:
+        data = path.read_bytes()
+        matches = len(data) == entry.bytes and hashlib.sha256(data).hexdigest() == entry.sha256
+    if not matches:
+        raise InputError(f"{path}: checksum does not match the manifest (file changed or damaged)", path=str(path))
+    return data
 
 
 @dataclass
@@ -570,31 +584,42 @@ class Snapshot:
 
 
 def read_snapshot(snapshot: Path, *, verify: bool = True, prefer: Format = "parquet") -> Snapshot:
-    """Read a snapshot directory back into canonical frames (Parquet when present, else CSV)."""
+    """Read a snapshot directory back into canonical frames (Parquet when present, else CSV).
+
+    Every file is read once: the one read per entity is checked against the manifest from the bytes it is then
+    parsed from, the others (the other format) are only checked."""
     snapshot = Path(snapshot)
-    manifest = verify_snapshot(snapshot) if verify else read_manifest(snapshot)
-    frames: dict[str, pd.DataFrame] = {}
+    manifest = read_manifest(snapshot)
+    chosen: dict[str, FileEntry] = {}
     for name in ENTITY_NAMES:
-        entity = ENTITIES[name]
         entries = sorted((e for e in manifest.files if e.entity == name), key=lambda e: (e.format != prefer, e.format))
-        if not entries:
-            frames[name] = entity.empty()
-            continue
-        entry = entries[0]
+        if entries:
+            chosen[entries[0].file] = entries[0]
+    contents: dict[str, bytes] = {}
+    for entry in manifest.files:
+        if not verify and entry.file in chosen:
+            contents[entry.file] = snapshot_file(snapshot, entry).read_bytes()
+        elif verify:
+            data = _checked(snapshot, entry, keep=entry.file in chosen)
+            if data is not None:
+                contents[entry.file] = data
+    frames: dict[str, pd.DataFrame] = {name: ENTITIES[name].empty() for name in ENTITY_NAMES}
+    for entry in chosen.values():
         path = snapshot_file(snapshot, entry)
         if entry.format == "parquet":
-            frame = read_parquet(path, entity)
+            frame = read_parquet(path, contents[entry.file], ENTITIES[entry.entity])
         else:
             meta = entry.csv or {}
             frame = read_csv(
                 path,
-                entity,
+                contents[entry.file],
+                ENTITIES[entry.entity],
                 csv_dialect(meta.get("dialect", "default")),
                 neutralised=bool(meta.get("neutralisedFormulas")),
             )
         if len(frame) != entry.rows:
             raise InputError(f"{path}: {len(frame)} rows, the manifest says {entry.rows}", path=str(path))
-        frames[name] = frame
+        frames[entry.entity] = frame
     return Snapshot(path=snapshot, manifest=manifest, frames=frames)
 
 
