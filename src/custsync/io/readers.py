@@ -7,7 +7,8 @@ Each record carries ``_row``, its line number as the user sees it in the file (h
 with the C ``csv`` module, whose ``line_num`` tells where a record ends; the next one starts on the following
 line, so records with quoted newlines keep exact numbers at no extra pass. Only the columns the mapping uses are
 kept, in chunks, so a wide file costs memory for its used columns only; Parquet is read in Arrow batches of those
-columns.
+columns (from the file's bytes in memory). Each file is opened and read once, and hashed on the way
+(:attr:`RawTable.sha256`, which the plan records).
 
 Whole-file problems raise :class:`~custsync.errors.InputError` (missing, empty, header-only, binary, undecodable,
 missing columns). Row problems become rejects (``ragged_row``, ``field_too_long``) and the other rows are kept.
