@@ -165,6 +165,8 @@ def _show(console: Any, report: Any) -> None:
     """The plan per entity, the first changes field by field, the results and the calls spent."""
     from rich.table import Table
 
+    from custsync.api import calls_text
+
     table = Table("entity", "create", "update", "delete", "unchanged", "failed", title_justify="left")
     failed = {e.entity: e.failed_total for e in report.results.entities} if report.results else {}
     for e in report.plan.entities:
@@ -180,11 +182,7 @@ def _show(console: Any, report: Any) -> None:
     if creates and report.plan.writes <= 10:
         for change in creates:
             console.print(f"  create {change.entity} {change.key}")
-    calls = report.calls
-    console.print(
-        f"  API calls: {calls.get('total', 0)} (GET {calls.get('GET', 0)}, POST {calls.get('POST', 0)}, "
-        f"PATCH {calls.get('PATCH', 0)}, DELETE {calls.get('DELETE', 0)})"
-    )
+    console.print(f"  API calls: {calls_text(report.calls)}")
 
 
 def edit_legacy_csv(path: Path, edits: dict[str, dict[str, str]]) -> None:

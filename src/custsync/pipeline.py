@@ -222,7 +222,7 @@ async def sync(
         with _state(api, state_dir) as state:
             planned = await _plan(desired, api, state, state_dir, options, True)
             if dry_run:
-                return Synced(planned, None, _calls(api))
+                return Synced(planned, None, api.stats.calls())
             applied = await _apply(planned, api, state_dir, state, check_fresh=False, progress=progress)
             return Synced(planned, applied, applied.calls)
 
@@ -277,9 +277,3 @@ async def _apply(
             concurrency=remote.concurrency,
         )
     return Applied(report, remote.calls())
-
-
-def _calls(api: AsyncCustomerApi) -> dict[str, int]:
-    from custsync.reconcile import ApiRemote
-
-    return ApiRemote(api).calls()

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from custsync.api import call_counts
 from custsync.codec import from_api
 from custsync.errors import ConflictError, NotFoundError, RequestValidationError
 from custsync.model import ENTITIES
@@ -161,9 +162,7 @@ class FakeRemote:
                     del children[cid]
 
     def calls(self) -> dict[str, int]:
-        out = {m: self.counter.get(m, 0) for m in ("GET", "POST", "PATCH", "DELETE")}
-        out["total"] = sum(out.values())
-        return out
+        return call_counts(self.counter)
 
 
 def _merge(target: dict[str, Any], patch: Mapping[str, Any]) -> None:

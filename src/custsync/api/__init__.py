@@ -35,7 +35,7 @@ from custsync.api._settings import (
     ApiSettings,
     Secret,
 )
-from custsync.api._stats import CallStats
+from custsync.api._stats import CallStats, call_counts, calls_spent, calls_text
 from custsync.api._sync import CustomerApi, SyncResource
 from custsync.api._transport import SlotTransport
 
@@ -68,6 +68,9 @@ __all__ = [
     "SlotTransport",
     "SubResource",
     "SyncResource",
+    "call_counts",
+    "calls_spent",
+    "calls_text",
     "encode_query",
     "parse_retry_after",
 ]

@@ -1,12 +1,19 @@
-"""Call accounting: what a run spent against the API's budget, so every command can report it."""
+"""Call accounting: what a run spent against the API's budget, so every command can report it.
+
+:class:`CallStats` counts; :func:`call_counts` is the one conversion of its readings into what the plan file,
+the CLI's JSON, the flows and the reports show, :func:`calls_spent` the one difference of two readings.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 METHODS = ("GET", "POST", "PATCH", "DELETE")
+EVENTS = ("retries", "rate_limited")
+"""Counted besides the calls: re-sent requests and 429 answers (both already counted as calls)."""
 
 
 class CallStats:
@@ -65,5 +72,51 @@ class CallStats:
                 out["customer_deletes"] = dict(sorted(self.customer_deletes.items()))
             return out
 
+    def calls(self) -> dict[str, Any]:
+        """The calls so far as :func:`call_counts` gives them."""
+        return call_counts(self.as_dict())
+
     def __repr__(self) -> str:
         return f"CallStats(total={self.total}, retries={self.retries}, rate_limited={self.rate_limited})"
+
+
+def call_counts(*readings: Mapping[str, Any]) -> dict[str, Any]:
+    """Calls per method and ``total``, plus ``retries``, ``rate_limited`` and ``customer_deletes`` (by route:
+    ``v2``, ``v1``, ``gone``) when there were any, added up over ``readings`` (:meth:`CallStats.as_dict` or
+    this function's own results, e.g. of the plan and of the apply)."""
+    out: dict[str, Any] = dict.fromkeys(METHODS, 0)
+    events = dict.fromkeys(EVENTS, 0)
+    routes: Counter[str] = Counter()
+    for reading in readings:
+        for name in METHODS:
+            out[name] += _count(reading.get(name))
+        for name in EVENTS:
+            events[name] += _count(reading.get(name))
+        for route, count in (reading.get("customer_deletes") or {}).items():
+            routes[route] += _count(count)
+    out["total"] = sum(out.values())
+    out.update({name: count for name, count in events.items() if count})
+    if routes:
+        out["customer_deletes"] = dict(sorted(routes.items()))
+    return out
+
+
+def calls_spent(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The difference of two :meth:`CallStats.as_dict` readings (the client may have been used before)."""
+    out: dict[str, Any] = {}
+    for key, value in after.items():
+        if isinstance(value, int):
+            out[key] = value - int(before.get(key, 0))
+        elif isinstance(value, dict):
+            out[key] = {k: v for k, v in calls_spent(before.get(key) or {}, value).items() if v}
+    return out
+
+
+def calls_text(calls: Mapping[str, Any]) -> str:
+    """``12 (GET 3, POST 4, PATCH 2, DELETE 3)`` for people, from :func:`call_counts`' form."""
+    counts = call_counts(calls)
+    return f"{counts['total']} ({', '.join(f'{m} {counts[m]}' for m in METHODS)})"
+
+
+def _count(value: object) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0

@@ -342,7 +342,6 @@ def _print_report(report: ApplyReport, calls: dict[str, int]) -> None:
         console.print(f"[red]failed[/] {escape(text)}", highlight=False)
     if len(report.failures) > 20:
         console.print(f"... and {len(report.failures) - 20} more failures (see --json)")
-    console.print(
-        f"API calls: {calls.get('total', 0)} (GET {calls.get('GET', 0)}, POST {calls.get('POST', 0)}, "
-        f"PATCH {calls.get('PATCH', 0)}, DELETE {calls.get('DELETE', 0)})"
-    )
+    from custsync.api import calls_text
+
+    console.print(f"API calls: {calls_text(calls)}")

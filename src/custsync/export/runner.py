@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from custsync.api import AsyncCustomerApi, CustomerApi, Filter, Order
+from custsync.api import AsyncCustomerApi, CustomerApi, Filter, Order, calls_spent
 from custsync.api.fetch import afetch_customers, afetch_ids, afetch_subresources
 from custsync.codec import from_api
 from custsync.defaults import DEFAULT_ROLLING_SHARE, DEFAULT_STATE_DIR
@@ -283,17 +283,6 @@ async def _get_customers(api: AsyncCustomerApi, ids: Sequence[str]) -> tuple[pd.
         except NotFoundError:
             vanished.add(customer_id)
     return from_api(ENTITIES["customers"], found), frozenset(vanished)
-
-
-def calls_spent(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """The difference of two ``CallStats.as_dict()`` readings (the client may have been used before)."""
-    out: dict[str, Any] = {}
-    for key, value in after.items():
-        if isinstance(value, int):
-            out[key] = value - int(before.get(key, 0))
-        elif isinstance(value, dict):
-            out[key] = {k: v for k, v in calls_spent(before.get(key) or {}, value).items() if v}
-    return out
 
 
 def _filter_json(f: Filter) -> dict[str, Any]:

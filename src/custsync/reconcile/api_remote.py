@@ -24,8 +24,6 @@ from custsync.errors import NotFoundError
 from custsync.model import CUSTOMERS
 from custsync.reconcile.remote import Listed
 
-CALL_METHODS = ("GET", "POST", "PATCH", "DELETE")
-
 
 class ApiRemote:
     """Reconcile's view of the customer API."""
@@ -83,13 +81,8 @@ class ApiRemote:
             return
 
     def calls(self) -> dict[str, Any]:
-        """Calls per method and in total; ``customer_deletes`` by route (``v2``, ``v1``, ``gone``) when any."""
-        stats = self.api.stats.as_dict()
-        out: dict[str, Any] = {m: int(stats.get(m, 0)) for m in CALL_METHODS}
-        out["total"] = sum(out.values())
-        if "customer_deletes" in stats:
-            out["customer_deletes"] = stats["customer_deletes"]
-        return out
+        """The client's calls so far (:func:`custsync.api.call_counts`)."""
+        return self.api.stats.calls()
 
     def _resource(self, entity: str, parent_id: str | None) -> Any:
         if entity == "customers":

@@ -163,25 +163,18 @@ def apply_summary(report: Any) -> ResultSummary:
 
 
 def calls_summary(*stats: Mapping[str, Any]) -> dict[str, int]:
-    """Sum the API client's ``stats.as_dict()`` of several stages: calls per HTTP method, total, retries, 429s,
-    and, when there were any, customer deletes by the route that did them (``v2``, ``v1``, ``gone``)."""
-    methods = ("GET", "POST", "PATCH", "DELETE")
-    out = dict.fromkeys(methods, 0)
-    extra = {"retries": 0, "rate_limited": 0}
-    for s in stats:
-        for name in (*methods, *extra):
-            value = s.get(name, 0)
-            if isinstance(value, int | float):
-                if name in out:
-                    out[name] += int(value)
-                else:
-                    extra[name] += int(value)
-    routes: dict[str, int] = {}
-    for s in stats:
-        for route, count in (s.get("customer_deletes") or {}).items():
-            label = f"customer deletes ({route})"
-            routes[label] = routes.get(label, 0) + int(count)
-    return {**out, "total": sum(out.values()), **extra, **routes}
+    """The calls of several stages (:func:`custsync.api.call_counts` added up) as a report's flat table: calls per
+    HTTP method, total, retries, 429s, and, when there were any, customer deletes by the route that did them."""
+    from custsync.api import call_counts
+
+    counts = call_counts(*stats)
+    routes = counts.pop("customer_deletes", {})
+    return {
+        **counts,
+        "retries": counts.get("retries", 0),
+        "rate_limited": counts.get("rate_limited", 0),
+        **{f"customer deletes ({route})": count for route, count in routes.items()},
+    }
 
 
 def readable_key(key: object) -> str:
