@@ -122,7 +122,9 @@ PUBLIC_NAMES: dict[str, set[str]] = {
     },
     "custsync.model": {
         "ADDRESSES",
+        "ADDRESS_IDENTITY",
         "ADDRESS_TYPES",
+        "AddressIdentity",
         "AddressSchema",
         "CONTACTS",
         "CONTACT_TYPES",

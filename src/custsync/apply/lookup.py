@@ -1,8 +1,8 @@
 """Was this create already carried out? Asked when a killed run left a create ``sent`` but not ``done``.
 
 A customer is found by its number; an address or contact person under its customer by the same key the plan
-paired records with (address type, plus normalised name/street/zip/city/country for a delivery address;
-contact name or e-mail — the plan's ``contact_key`` — case-blind).
+paired records with (an address as ``custsync.model.ADDRESS_IDENTITY`` says: its type, plus for a delivery
+address its normalised content; a contact by name or e-mail — the plan's ``contact_key`` — case-blind).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 """
 
 from custsync.model._base import READ_ONLY_COLUMNS, SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW
-from custsync.model.addresses import ADDRESS_TYPES, AddressSchema
+from custsync.model.addresses import ADDRESS_IDENTITY, ADDRESS_TYPES, AddressIdentity, AddressSchema
 from custsync.model.contacts import CONTACT_TYPES, ContactSchema
 from custsync.model.customers import CUSTOMER_TYPES, SALUTATIONS, CustomerSchema
 from custsync.model.entities import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, ENTITY_NAMES, Entity
@@ -25,6 +25,7 @@ from custsync.model.validation import EntityCounts, ValidationResult, validate_f
 
 __all__ = [
     "ADDRESSES",
+    "ADDRESS_IDENTITY",
     "ADDRESS_TYPES",
     "CONTACTS",
     "CONTACT_TYPES",
@@ -40,6 +41,7 @@ __all__ = [
     "SOURCE_COLUMNS",
     "SOURCE_FILE",
     "SOURCE_ROW",
+    "AddressIdentity",
     "AddressSchema",
     "ContactSchema",
     "CustomerSchema",

@@ -15,7 +15,7 @@ import pyarrow as pa_arrow
 
 from custsync.model._base import READ_ONLY_COLUMNS, SOURCE_COLUMNS
 from custsync.model._types import MONEY_DECIMALS
-from custsync.model.addresses import AddressSchema
+from custsync.model.addresses import ADDRESS_IDENTITY, AddressSchema
 from custsync.model.contacts import ContactSchema
 from custsync.model.customers import CustomerSchema
 
@@ -118,7 +118,7 @@ def _coerce(series: pd.Series, dtype: object) -> pd.Series:
 
 
 CUSTOMERS = Entity("customers", CustomerSchema, key=("number",))
-ADDRESSES = Entity("addresses", AddressSchema, key=("customerNumber", "type", "matchKey"), parent_key="customerNumber")
+ADDRESSES = Entity("addresses", AddressSchema, key=ADDRESS_IDENTITY.key, parent_key=ADDRESS_IDENTITY.customer)
 CONTACTS = Entity("contacts", ContactSchema, key=("customerNumber", "name"), parent_key="customerNumber")
 
 ENTITIES: dict[str, Entity] = {e.name: e for e in (CUSTOMERS, ADDRESSES, CONTACTS)}

@@ -50,6 +50,7 @@ import pandera.pandas as pa
 from custsync.model._base import SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW
 from custsync.model._checks import PROBLEMS
 from custsync.model._coerce import coerce, text
+from custsync.model.addresses import ADDRESS_IDENTITY
 from custsync.model.entities import ENTITIES, Entity
 from custsync.model.failures import FAILURE_COLUMNS, failures_to_records, preview
 
@@ -404,7 +405,7 @@ def _group_keys(checked: _Checked) -> dict[str, pd.Series]:
     customer = typed["customerNumber"].astype(object).fillna("?")
     if checked.entity.name == "addresses":
         return {
-            "unique": customer + " / " + typed["matchKey"].astype(object).fillna(""),
+            "unique": customer + " / " + typed[ADDRESS_IDENTITY.match_key].astype(object).fillna(""),
             "one_masterdata_per_customer": customer,
             "one_billingaddress_per_customer": customer,
         }

@@ -1,9 +1,10 @@
 """Record keys: how a desired row finds its counterpart among the API's records.
 
 - customers: the customer number;
-- addresses: ``(customer number, type)`` for masterdata and billing addresses; a delivery address is matched
-  first through its ``matchKey`` — the state store remembers which API id a match key was synced to — and
-  otherwise (or when that memory is gone) by its normalised name, street, zip, city and country;
+- addresses: as :data:`custsync.model.ADDRESS_IDENTITY` declares — ``(customer number, type)`` for masterdata
+  and billing addresses; a delivery address is matched first through its ``matchKey`` — the state store
+  remembers which API id a match key was synced to — and otherwise (or when that memory is gone) by its
+  normalised name, street, zip, city and country;
 - contact persons: ``(customer number, case-folded name)`` by default, or ``(customer number, case-folded
   e-mail)`` with ``contact_key="email"`` — then a renamed contact is patched instead of recreated.
 
@@ -17,15 +18,14 @@ import numpy as np
 import pandas as pd
 
 from custsync.errors import PlanError
-from custsync.model import SOURCE_FILE, SOURCE_ROW
+from custsync.model import ADDRESS_IDENTITY, SOURCE_FILE, SOURCE_ROW
 from custsync.reconcile.normalise import normalise_key_text
 from custsync.reconcile.values import member
 
 SEP = "\x1f"
 """Unit separator between key parts: never part of real data, so ``("a b", "c")`` and ``("a", "b c")`` differ."""
 
-DELIVERY = "deliveryaddress"
-CONTENT_COLUMNS = ("name", "street", "zip", "city", "country")
+_ADDRESS = ADDRESS_IDENTITY
 CONTACT_KEY_COLUMNS = {"name": "name", "email": "contact.email"}
 """``contact_key`` choice -> the contact column that identifies a person under its customer."""
 
@@ -111,15 +111,15 @@ def address_keys(
     """
     d_base = _address_base(desired)
     c_base = _address_base(current)
-    d_delivery = desired["type"].eq(DELIVERY).fillna(False).to_numpy()
-    c_delivery = current["type"].eq(DELIVERY).fillna(False).to_numpy()
+    d_delivery = desired[_ADDRESS.type].eq(_ADDRESS.many_per_customer).fillna(False).to_numpy()
+    c_delivery = current[_ADDRESS.type].eq(_ADDRESS.many_per_customer).fillna(False).to_numpy()
 
     d_keys = d_base.copy()
     c_keys = c_base.copy()
     d_keys[d_delivery] = d_base[d_delivery] + SEP + "c:" + _content_key(desired[d_delivery])
     c_keys[c_delivery] = c_base[c_delivery] + SEP + "c:" + _content_key(current[c_delivery])
 
-    if memory is not None and len(memory) and "matchKey" in desired.columns:
+    if memory is not None and len(memory) and _ADDRESS.match_key in desired.columns:
         remembered = _remembered_ids(desired, memory)
         live = member(remembered, current["id"].dropna()) & d_delivery
         if live.any():
@@ -130,11 +130,11 @@ def address_keys(
 
 
 def _address_base(frame: pd.DataFrame) -> pd.Series:
-    return customer_numbers(frame["customerNumber"]) + SEP + frame["type"].astype("string").str.strip()
+    return customer_numbers(frame[_ADDRESS.customer]) + SEP + frame[_ADDRESS.type].astype("string").str.strip()
 
 
 def _content_key(frame: pd.DataFrame) -> pd.Series:
-    parts = [normalise_key_text(frame[c]).fillna("") for c in CONTENT_COLUMNS]
+    parts = [normalise_key_text(frame[c]).fillna("") for c in _ADDRESS.content]
     key = parts[0]
     for part in parts[1:]:
         key = key + SEP + part
@@ -143,16 +143,15 @@ def _content_key(frame: pd.DataFrame) -> pd.Series:
 
 def _remembered_ids(desired: pd.DataFrame, memory: pd.DataFrame) -> pd.Series:
     """The remembered API id of each desired row's match key (missing where none)."""
+    scope = [_ADDRESS.customer, _ADDRESS.match_key]
     left = pd.DataFrame(
         {
-            "customerNumber": customer_numbers(desired["customerNumber"]),
-            "matchKey": desired["matchKey"].astype("string").str.strip(),
+            _ADDRESS.customer: customer_numbers(desired[_ADDRESS.customer]),
+            _ADDRESS.match_key: desired[_ADDRESS.match_key].astype("string").str.strip(),
         }
     )
-    right = (
-        memory[["customerNumber", "matchKey", "id"]].astype("string").drop_duplicates(["customerNumber", "matchKey"])
-    )
-    merged = left.merge(right, on=["customerNumber", "matchKey"], how="left")
+    right = memory[[*scope, "id"]].astype("string").drop_duplicates(scope)
+    merged = left.merge(right, on=scope, how="left")
     return pd.Series(merged["id"].to_numpy(), index=desired.index, dtype="string")
 
 
