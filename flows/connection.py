@@ -16,6 +16,7 @@ from functools import partial
 from pydantic import BaseModel, ConfigDict, Field
 
 from custsync.api import (
+    ENV_RATE,
     ENV_TOKEN,
     ENV_URL,
     PRODUCTION_REQUESTS_PER_MINUTE,
@@ -29,7 +30,11 @@ from flows.ratelimit import global_rate_limit_transport
 
 
 class ApiTarget(BaseModel):
-    """The API a flow talks to. Contains no secret: safe as a flow parameter."""
+    """The API a flow talks to. Contains no secret: safe as a flow parameter.
+
+    Its settings are made as the CLI makes them (:meth:`ApiSettings.from_env` in the process running the task):
+    what a field leaves unset comes from that process's environment (``CUSTSYNC_REQUESTS_PER_MINUTE``,
+    ``CUSTSYNC_API_DEADLINE``, ``CUSTSYNC_FULL_CREATE_BODY``...) or the client's default."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -38,11 +43,17 @@ class ApiTarget(BaseModel):
         default=None, description=f"name of a Prefect Secret block holding the token; default: ${ENV_TOKEN}"
     )
     token_env: str = Field(default=ENV_TOKEN, description="environment variable holding the token (no Secret block)")
-    requests_per_minute: float = Field(default=PRODUCTION_REQUESTS_PER_MINUTE, gt=0)
-    concurrency: int = Field(default=8, ge=1)
-    full_create_body: bool = Field(
-        default=False,
-        description="the target takes a customer's whole body at create (one call) instead of create + PATCH",
+    requests_per_minute: float | None = Field(
+        default=None,
+        gt=0,
+        description=f"the client's rate limit; default: ${ENV_RATE} of the worker, else production's "
+        f"{PRODUCTION_REQUESTS_PER_MINUTE}/min",
+    )
+    concurrency: int | None = Field(default=None, ge=1, description="requests in flight at most (default 8)")
+    full_create_body: bool | None = Field(
+        default=None,
+        description="the target takes a customer's whole body at create (one call) instead of create + PATCH; "
+        "default: $CUSTSYNC_FULL_CREATE_BODY of the worker, else off",
     )
     gcl_name: str | None = Field(
         default=None,
@@ -55,17 +66,10 @@ class ApiTarget(BaseModel):
         """The URL for reports and logs, or ``None`` when unset (the task that needs it fails clearly then)."""
         return self.url or os.environ.get(ENV_URL) or None
 
-    def resolved_url(self) -> str:
-        """``url``, or ``$CUSTSYNC_API_URL`` of the process running the flow."""
-        url = self.url or os.environ.get(ENV_URL, "")
-        if not url:
-            raise ConfigError(f"no API URL: pass api.url or set {ENV_URL}", hint=f"export {ENV_URL}=https://…")
-        return url
-
     def settings(self) -> ApiSettings:
         """Client settings with the token resolved now (from the Secret block or the environment)."""
-        return ApiSettings(
-            url=self.resolved_url(),
+        return ApiSettings.from_env(
+            url=self.url,
             token=self._token(),
             requests_per_minute=self.requests_per_minute,
             concurrency=self.concurrency,
@@ -92,10 +96,10 @@ class ApiTarget(BaseModel):
 
 @contextmanager
 def open_api(target: ApiTarget) -> Iterator[CustomerApi]:
-    """A client for one task; with ``gcl_name`` every request first takes a slot of that global limit."""
-    settings = target.settings()
-    transport = global_rate_limit_transport(target.gcl_name, settings) if target.gcl_name else None
-    api = CustomerApi(settings, transport=transport)
+    """A blocking client for one task, reaching the API as :meth:`ApiTarget.connection` says."""
+    connection = target.connection()
+    transport = connection.transport(connection.settings) if connection.transport is not None else None
+    api = CustomerApi(connection.settings, transport=transport)
     try:
         yield api
     finally:

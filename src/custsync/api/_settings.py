@@ -125,8 +125,12 @@ class ApiSettings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ApiSettings:
         """Read URL and token from ``CUSTSYNC_API_URL`` / ``CUSTSYNC_API_TOKEN``, the rate limit from
         ``CUSTSYNC_REQUESTS_PER_MINUTE`` (default: production's) and the deadline per request from
-        ``CUSTSYNC_API_DEADLINE`` (seconds); keyword overrides win."""
+        ``CUSTSYNC_API_DEADLINE`` (seconds); keyword overrides win, ``None`` ones count as not given.
+
+        The one way settings are made from what a user gave (the CLI's options, a flow's ``ApiTarget``), so a
+        setting the environment can give reaches every entry point."""
         env = os.environ if env is None else env
+        overrides = {name: value for name, value in overrides.items() if value is not None}
         if "requests_per_minute" not in overrides and env.get(ENV_RATE, "").strip():
             overrides["requests_per_minute"] = _rate_from_env(env[ENV_RATE])
         if "deadline" not in overrides and env.get(ENV_DEADLINE, "").strip():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -65,12 +65,7 @@ class ClientOptions:
     def settings(self) -> ApiSettings:
         from custsync.api import ApiSettings
 
-        overrides: dict[str, Any] = {}
-        if self.requests_per_minute is not None:
-            overrides["requests_per_minute"] = self.requests_per_minute
-        if self.concurrency is not None:
-            overrides["concurrency"] = self.concurrency
-        return ApiSettings.from_env(**overrides)
+        return ApiSettings.from_env(requests_per_minute=self.requests_per_minute, concurrency=self.concurrency)
 
     def connection(self) -> Connection:
         from custsync.pipeline import Connection
