@@ -284,6 +284,8 @@ def _print_warnings(warnings: Sequence[str]) -> None:
 def _print_plan(plan: Plan) -> None:
     from rich.table import Table
 
+    from custsync.report.build import readable_key
+
     table = Table(title=f"plan ({plan.meta.mode}{', scope ' + plan.meta.scope if plan.meta.scope else ''})")
     for column in ("entity", "create", "update", "delete", "unchanged", "skipped"):
         table.add_column(column, justify="left" if column == "entity" else "right")
@@ -310,18 +312,16 @@ def _print_plan(plan: Plan) -> None:
         for update in entity.updates:
             if shown >= SHOWN_CHANGES:
                 break
-            console.print(
-                f"~ {SINGULAR[entity.entity]} {update.key.replace(chr(31), ' / ')}", highlight=False, markup=False
-            )
+            console.print(f"~ {SINGULAR[entity.entity]} {readable_key(update.key)}", highlight=False, markup=False)
             for column, (before, after) in update.changes.items():
                 console.print(f"    {column}: {before!r} -> {after!r}", highlight=False, markup=False)
             shown += 1
     for entity in plan.entities:
         for create in entity.creates[:3]:
-            console.print(f"+ {SINGULAR[entity.entity]} {create.key}", highlight=False, markup=False)
+            console.print(f"+ {SINGULAR[entity.entity]} {readable_key(create.key)}", highlight=False, markup=False)
         for delete in entity.deletes[:3]:
             console.print(
-                f"- {SINGULAR[entity.entity]} {delete.key.replace(chr(31), ' / ')} (id {delete.id})",
+                f"- {SINGULAR[entity.entity]} {readable_key(delete.key)} (id {delete.id})",
                 highlight=False,
                 markup=False,
             )
@@ -330,6 +330,9 @@ def _print_plan(plan: Plan) -> None:
 
 
 def _print_report(report: ApplyReport, calls: dict[str, int]) -> None:
+    from custsync.api import calls_text
+    from custsync.report.build import readable_key
+
     for entity, done in report.done.items():
         console.print(f"{entity}: {done['create']} created, {done['update']} updated, {done['delete']} deleted")
     if report.resumed:
@@ -338,10 +341,8 @@ def _print_report(report: ApplyReport, calls: dict[str, int]) -> None:
         where = f" ({failure.source})" if failure.source else ""
         detail = f" {failure.problem}" if failure.problem else ""
         noun = SINGULAR.get(failure.entity, failure.entity)
-        text = f"{failure.kind} {noun} {failure.key}{where}: {failure.message}{detail}"
+        text = f"{failure.kind} {noun} {readable_key(failure.key)}{where}: {failure.message}{detail}"
         console.print(f"[red]failed[/] {escape(text)}", highlight=False)
     if len(report.failures) > 20:
         console.print(f"... and {len(report.failures) - 20} more failures (see --json)")
-    from custsync.api import calls_text
-
     console.print(f"API calls: {calls_text(calls)}")
