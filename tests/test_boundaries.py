@@ -144,6 +144,7 @@ PUBLIC_NAMES: dict[str, set[str]] = {
         "SOURCE_COLUMNS",
         "SOURCE_FILE",
         "SOURCE_ROW",
+        "SUB_ENTITY_NAMES",
         "ValidationResult",
         "concat_failures",
         "failures_frame",

@@ -55,6 +55,7 @@ from custsync.model import (
     READ_ONLY_COLUMNS,
     SOURCE_FILE,
     SOURCE_ROW,
+    SUB_ENTITY_NAMES,
     concat_failures,
     failures_frame,
     failures_to_records,
@@ -607,7 +608,7 @@ def _settle(
         added.append(_held(entity, frame[held], groups.get(entity), own, "row_rejected", messages))
         kept[entity] = frame[~held]
     rejected_numbers = _rejected_customers(mapped.get("customers"), kept.get("customers"))
-    for entity in ("addresses", "contacts"):
+    for entity in SUB_ENTITY_NAMES:
         frame = kept.get(entity)
         if frame is None or not rejected_numbers:
             continue

@@ -20,11 +20,10 @@ from custsync.api._query import Filter, Order
 from custsync.api._sync import CustomerApi
 from custsync.codec import from_api
 from custsync.errors import NotFoundError
-from custsync.model import ENTITIES
+from custsync.model import ENTITIES, SUB_ENTITY_NAMES
 
 log = logging.getLogger("custsync.api")
 
-SUB_ENTITIES = ("addresses", "contacts")
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called after each customer's sub-resources are fetched."""
 
@@ -59,7 +58,7 @@ async def afetch_ids(api: AsyncCustomerApi) -> pd.DataFrame:
 async def afetch_subresources(
     api: AsyncCustomerApi,
     customers: pd.DataFrame,
-    entities: Iterable[str] = SUB_ENTITIES,
+    entities: Iterable[str] = SUB_ENTITY_NAMES,
     *,
     progress: Progress | None = None,
     vanished: set[str] | None = None,
@@ -72,9 +71,9 @@ async def afetch_subresources(
     the whole export).
     """
     wanted = tuple(entities)
-    unknown = set(wanted) - set(SUB_ENTITIES)
+    unknown = set(wanted) - set(SUB_ENTITY_NAMES)
     if unknown:
-        raise ValueError(f"unknown sub-resource(s) {sorted(unknown)}; expected {SUB_ENTITIES}")
+        raise ValueError(f"unknown sub-resource(s) {sorted(unknown)}; expected {SUB_ENTITY_NAMES}")
     missing = {"id", "number"} - set(customers.columns)
     if missing:
         raise ValueError(f"the customers frame needs the columns id and number; missing {sorted(missing)}")
@@ -127,7 +126,7 @@ def fetch_ids(api: CustomerApi) -> pd.DataFrame:
 def fetch_subresources(
     api: CustomerApi,
     customers: pd.DataFrame,
-    entities: Iterable[str] = SUB_ENTITIES,
+    entities: Iterable[str] = SUB_ENTITY_NAMES,
     *,
     progress: Progress | None = None,
 ) -> dict[str, pd.DataFrame]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from custsync.model import ENTITIES
+from custsync.model import ENTITIES, SUB_ENTITY_NAMES
 
 
 def id_list(values: Iterable[object]) -> list[str]:
@@ -111,7 +111,7 @@ def merge_subresources(
     drop = set(prev_customers.loc[prev_customers["id"].isin(touched), "number"].dropna())
     drop |= set(customers.loc[customers["id"].isin(refreshed), "number"].dropna())
     out: dict[str, pd.DataFrame] = {}
-    for name in ("addresses", "contacts"):
+    for name in SUB_ENTITY_NAMES:
         old = previous[name]
         parts = [old[~old["customerNumber"].isin(drop)]]
         fresh = fetched.get(name)

@@ -9,7 +9,15 @@ from custsync.model._base import READ_ONLY_COLUMNS, SOURCE_COLUMNS, SOURCE_FILE,
 from custsync.model.addresses import ADDRESS_IDENTITY, ADDRESS_TYPES, AddressIdentity, AddressSchema
 from custsync.model.contacts import CONTACT_TYPES, ContactSchema
 from custsync.model.customers import CUSTOMER_TYPES, SALUTATIONS, CustomerSchema
-from custsync.model.entities import ADDRESSES, CONTACTS, CUSTOMERS, ENTITIES, ENTITY_NAMES, Entity
+from custsync.model.entities import (
+    ADDRESSES,
+    CONTACTS,
+    CUSTOMERS,
+    ENTITIES,
+    ENTITY_NAMES,
+    SUB_ENTITY_NAMES,
+    Entity,
+)
 from custsync.model.failures import (
     FAILURE_COLUMNS,
     HEADER_RULES,
@@ -41,6 +49,7 @@ __all__ = [
     "SOURCE_COLUMNS",
     "SOURCE_FILE",
     "SOURCE_ROW",
+    "SUB_ENTITY_NAMES",
     "AddressIdentity",
     "AddressSchema",
     "ContactSchema",

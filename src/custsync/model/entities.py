@@ -125,3 +125,6 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in (CUSTOMERS, ADDRESSES, CONTACT
 
 ENTITY_NAMES: tuple[str, ...] = tuple(ENTITIES)
 """The three entities in dependency order (a customer before its addresses and contacts): the one list."""
+
+SUB_ENTITY_NAMES: tuple[str, ...] = tuple(name for name, entity in ENTITIES.items() if entity.parent_key)
+"""The entities that live under a customer (sub-resources of the API), in :data:`ENTITY_NAMES` order."""

@@ -51,7 +51,7 @@ from custsync.model._base import SOURCE_COLUMNS, SOURCE_FILE, SOURCE_ROW
 from custsync.model._checks import PROBLEMS
 from custsync.model._coerce import coerce, text
 from custsync.model.addresses import ADDRESS_IDENTITY
-from custsync.model.entities import ENTITIES, Entity
+from custsync.model.entities import ENTITIES, SUB_ENTITY_NAMES, Entity
 from custsync.model.failures import FAILURE_COLUMNS, failures_to_records, preview
 
 """Columns of :attr:`ValidationResult.failures`, in order."""
@@ -446,7 +446,7 @@ def _check_references(checked: dict[str, _Checked], existing: set[str]) -> None:
                 where = f"{customers.file.iloc[p]} row {customers.row.iloc[p]}: {', '.join(rules[p])}"
                 rejected_where[number] = f"{rejected_where[number]}; {where}" if number in rejected_where else where
     known = in_input | existing
-    for name in ("addresses", "contacts"):
+    for name in SUB_ENTITY_NAMES:
         child = checked.get(name)
         if child is None:
             continue

@@ -16,7 +16,7 @@ import pandas as pd
 
 from custsync.codec import customer_request, split_customer_create, to_api
 from custsync.errors import PlanError
-from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, SOURCE_FILE, SOURCE_ROW, Entity
+from custsync.model import ADDRESSES, CONTACTS, CUSTOMERS, SOURCE_FILE, SOURCE_ROW, SUB_ENTITY_NAMES, Entity
 from custsync.reconcile.desired import Desired, as_desired
 from custsync.reconcile.diff import EntityDiff, diff_entity
 from custsync.reconcile.fingerprint import record_digests
@@ -493,7 +493,7 @@ def _synced(
         by_number = pd.concat([by_number, unlisted])
     by_number = by_number[~by_number.index.duplicated()].reindex(numbers)
     columns: dict[str, list[object]] = {"number": numbers.tolist(), "id": to_list(by_number["id"])}
-    for entity in ("addresses", "contacts"):
+    for entity in SUB_ENTITY_NAMES:
         if entity not in fingerprints:
             columns[f"{entity}_hash"] = [None] * len(numbers)
             continue
