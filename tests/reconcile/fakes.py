@@ -57,12 +57,15 @@ class FakeRemote:
         self._clock = itertools.count(1)
         self._ticks = 0
         self.elapsed = dt.timedelta()
+        self.whole_seconds = False
+        """Stamps (and the clock) to the whole second, as many ERPs keep them: writes in one second share one."""
 
     # -- helpers
     def clock(self) -> dt.datetime:
         """The fake server's clock: a fixed day, plus the time :meth:`later` moved it on, plus a microsecond per
         write (so stamps never tie)."""
-        return dt.datetime(2026, 11, 28, tzinfo=dt.UTC) + self.elapsed + dt.timedelta(microseconds=self._ticks)
+        now = dt.datetime(2026, 11, 28, tzinfo=dt.UTC) + self.elapsed + dt.timedelta(microseconds=self._ticks)
+        return now.replace(microsecond=0) if self.whole_seconds else now
 
     def later(self, delta: dt.timedelta) -> None:
         """Let ``delta`` pass on the fake server's clock (the next night, say)."""
@@ -90,11 +93,11 @@ class FakeRemote:
         self._pages(len(items))
         return Listed(from_api(ENTITIES["customers"], copy.deepcopy(items)), self.clock())
 
-    async def customers_where(self, column: str, values: Sequence[str]) -> pd.DataFrame:
+    async def customers_where(self, column: str, values: Sequence[str]) -> Listed:
         wanted = set(values)
         self.counter["GET"] += max(1, math.ceil(len(wanted) / 50))
         items = [c for c in self.customers.values() if str(c[column]) in wanted]
-        return from_api(ENTITIES["customers"], copy.deepcopy(items))
+        return Listed(from_api(ENTITIES["customers"], copy.deepcopy(items)), self.clock())
 
     async def customers_since(self, mark: str) -> Listed | str:
         since = dt.datetime.fromisoformat(mark)

@@ -233,3 +233,26 @@ def test_a_saved_plan_carries_its_listing_to_the_apply_and_an_older_plan_file_st
     old = Plan.from_dict(older)
     assert old.listing.strategy == "full" and not old.listing.complete and old.listing.watermark is None
     assert old.synced["customer_hash"] == [None] * len(old.synced["number"])
+
+
+def test_a_whole_second_stamp_read_in_its_own_second_is_not_trusted(remote, tmp_path):
+    """The creates and the re-read of their stamps fall into one second; another client then edits an address
+    in that same second, which leaves the customer's whole-second stamp as it was. The next run must still
+    list that customer's addresses: a stamp read within its own second proves nothing about later changes."""
+    remote.whole_seconds = True
+    frames = desired_frames(N)
+    made = plan(frames, remote, tmp_path)
+    assert run(apply_plan(made, remote, state_dir=tmp_path)).ok
+    owner = next(c["id"] for c in remote.customers.values() if c["number"] == "K0003")
+    address = next(a for a in remote.children["addresses"].values() if a["customer"]["id"] == owner)
+    address["street"] = "Im selben Moment 1"  # same second: the customer's stamp cannot move
+    remote.later(NIGHT)
+    after = plan(frames, remote, tmp_path)
+    assert [(u.customer_number, u.changes) for u in after.addresses.updates] == [
+        ("K0003", {"street": ["Im selben Moment 1", address_street(frames, "K0003", address["type"])]})
+    ]
+
+
+def address_street(frames, number: str, kind: str) -> str:
+    rows = frames["addresses"]
+    return rows[(rows["customerNumber"] == number) & (rows["type"] == kind)]["street"].iloc[0]

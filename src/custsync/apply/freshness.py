@@ -46,13 +46,13 @@ async def check_fresh(plan: Plan, remote: Remote, *, settled: set[tuple[str, str
     customers = plan.customers
     touched = [o for o in (*customers.updates, *customers.deletes) if ("customers", o.key) not in settled]
     if touched:
-        seen = _updated_at(await remote.customers_where("id", [o.id for o in touched]))
+        seen = _updated_at((await remote.customers_where("id", [o.id for o in touched])).customers)
         changed += [
             _why("customer", o.key, o.updated_at, seen.get(o.id)) for o in touched if seen.get(o.id) != o.updated_at
         ]
     creating = [c.customer_number for c in customers.creates if ("customers", c.key) not in settled]
     if creating:
-        exists = await remote.customers_where("number", creating)
+        exists = (await remote.customers_where("number", creating)).customers
         changed += [f"customer {n}: created in the API since the plan" for n in customer_numbers(exists["number"])]
     for entity in (plan.addresses, plan.contacts):
         changed += await _changed_children(plan, entity, remote, settled)

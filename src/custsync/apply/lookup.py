@@ -19,7 +19,7 @@ async def find_created(
     """The id of the record ``op`` would create if it already exists, else ``None``. ``contact_key`` must be the
     key the plan paired contacts by, or a renamed-but-existing contact would be missed or a namesake taken."""
     if entity == "customers":
-        found = await remote.customers_where("number", [op.customer_number])
+        found = (await remote.customers_where("number", [op.customer_number])).customers
         hits = found[customer_numbers(found["number"]).eq(op.customer_number).fillna(False).to_numpy()]
         return None if hits.empty else str(hits["id"].iloc[0])
     if parent_id is None:

@@ -47,8 +47,12 @@ async def remember(plan: Plan, report: ApplyReport, remote: Remote, state: State
     forget |= synced["id"].isna().to_numpy()
     touched = member(synced["number"], created.keys()) & ~forget
     if touched.any():
-        fresh = await remote.customers_where("id", synced["id"][touched].tolist())
-        seen = pd.Series(epoch_us(fresh["updatedAt"]).to_numpy(), index=fresh["id"].astype("string").to_numpy())
+        listed = await remote.customers_where("id", synced["id"][touched].tolist())
+        fresh, cutoff = listed.customers, listed.settled_before()
+        stamps = epoch_us(fresh["updatedAt"])
+        if cutoff is not None:  # a stamp of the re-read's second may be shared by a later change: look again
+            stamps = stamps.mask((pd.to_datetime(fresh["updatedAt"], utc=True) >= cutoff).fillna(True))
+        seen = pd.Series(stamps.to_numpy(), index=fresh["id"].astype("string").to_numpy())
         synced.loc[touched, "updated_at"] = synced["id"][touched].map(seen).astype("Int64")
     state.forget_customers(synced["number"][forget].tolist())
     state.record_customers(synced[~forget])

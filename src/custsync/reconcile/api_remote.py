@@ -41,15 +41,19 @@ class ApiRemote:
         began = _FirstAnswer()
         return Listed(await afetch_customers(self.api, filters, on_answer=began), began.at)
 
-    async def customers_where(self, column: str, values: Sequence[str]) -> pd.DataFrame:
+    async def customers_where(self, column: str, values: Sequence[str]) -> Listed:
         """Customers whose ``column`` is one of ``values``: one ``in`` list call per 50 values, sent concurrently
         (within the client's limits) and converted to one canonical frame at the end."""
         unique = sorted({str(v) for v in values})
         chunks = [unique[i : i + PAGE_SIZE] for i in range(0, len(unique), PAGE_SIZE)]
+        began = _FirstAnswer()
         pages = await asyncio.gather(
-            *(self.api.customers.all([Filter(column, "in", chunk)], [Order("id", "asc")]) for chunk in chunks)
+            *(
+                self.api.customers.all([Filter(column, "in", chunk)], [Order("id", "asc")], on_answer=began)
+                for chunk in chunks
+            )
         )
-        return from_api(CUSTOMERS, [item for page in pages for item in page])
+        return Listed(from_api(CUSTOMERS, [item for page in pages for item in page]), began.at)
 
     async def customers_since(self, mark: str) -> Listed | str:
         from custsync.doctor import customers_updated_since

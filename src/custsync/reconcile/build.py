@@ -55,6 +55,10 @@ class Current:
     known: pd.DataFrame | None = None
     """``number``, ``id``, ``updated_at`` (Int64 µs) of source customers known unchanged on both sides without
     a fetch (an incremental listing): counted unchanged, their id used for their addresses and contacts."""
+    settled_before: pd.Timestamp | None = None
+    """A customer stamped at or after this may share its stamp with a later change (stamps of a second's
+    resolution, read within that second): its ``updatedAt`` is not remembered, so the next run looks again.
+    ``None``: every stamp is settled."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,9 @@ def build_plan(
         policy.check()
     plan = Plan(meta=meta, customers=plans["customers"], addresses=plans["addresses"], contacts=plans["contacts"])
     plan.match_keys = match_keys
-    plan.synced = _synced(desired, api_customers, known, fingerprints or {}, skipped_parents)
+    plan.synced = _synced(
+        desired, _settled(api_customers, current.settled_before), known, fingerprints or {}, skipped_parents
+    )
     return plan
 
 
@@ -464,6 +470,16 @@ def _key_text(entity: Entity, row: dict[str, object]) -> str:
     parts = [row.get("customerNumber"), row.get("type") if entity is ADDRESSES else None]
     tail = row.get("matchKey") or row.get("name") or row.get("street")
     return "/".join(str(p) for p in (*parts, tail) if p)
+
+
+def _settled(api: pd.DataFrame, settled_before: pd.Timestamp | None) -> pd.DataFrame:
+    """``api`` with the ``updatedAt`` of customers stamped at or after ``settled_before`` blanked."""
+    if settled_before is None or api.empty:
+        return api
+    unsettled = (pd.to_datetime(api["updatedAt"], utc=True) >= settled_before).fillna(False).to_numpy(dtype=bool)
+    if not unsettled.any():
+        return api
+    return api.assign(updatedAt=api["updatedAt"].mask(unsettled))
 
 
 def _synced(

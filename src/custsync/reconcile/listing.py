@@ -49,10 +49,6 @@ from custsync.reconcile.remote import Listed, Remote
 from custsync.reconcile.values import as_set, member
 from custsync.state import StateStore
 
-OVERLAP = dt.timedelta(seconds=1)
-"""How much earlier than the start of a listing the next one starts: stamps of a second's resolution taken in
-the same second as the listing began are listed again."""
-
 SMALL = 2 * PAGE_SIZE
 """Up to this many customers, a full listing (at most two calls) is as cheap as an incremental one."""
 
@@ -66,6 +62,8 @@ class CustomerView:
     known: pd.DataFrame
     """``number``, ``id``, ``updated_at`` (Int64 µs) of the source customers known unchanged without a fetch."""
     listing: Listing
+    settled_before: pd.Timestamp | None
+    """Fetched stamps from here on may be shared by a later change: not to be remembered as seen."""
 
 
 async def list_customers(
@@ -111,6 +109,7 @@ async def _full(remote: Remote, reason: str, number_prefix: str | None) -> Custo
     customers, complete = listed.customers, number_prefix is None
     return CustomerView(
         api=customers,
+        settled_before=listed.settled_before(took),
         known=_empty_known(),
         listing=Listing(
             strategy="full",
@@ -152,7 +151,7 @@ async def _incremental(
         settled = settled & (same | wanted.isna().to_numpy())
     lookup = sorted(set(numbers[~settled]) - changed_numbers)
     try:
-        found = await remote.customers_where("number", lookup) if lookup else CUSTOMERS.empty()
+        found = (await remote.customers_where("number", lookup)).customers if lookup else CUSTOMERS.empty()
     except RequestValidationError as exc:
         return None, f"the target refused the lookup by number in [...] ({exc.message})"
     known_ids = state.listed_ids() | set(_ids(changed)) | set(_ids(found))
@@ -174,23 +173,20 @@ async def _incremental(
         watermark=max(mark, watermark(since, took)),
         counts={"changed": len(changed), "looked_up": len(lookup), "known_unchanged": len(known), "total": total},
     )
-    return CustomerView(api=fetched, known=known, listing=listing), ""
+    return CustomerView(api=fetched, known=known, listing=listing, settled_before=since.settled_before(took)), ""
 
 
 def watermark(listed: Listed, took: dt.timedelta) -> str:
     """Where the next listing starts after ``listed`` (which took ``took``), as ISO 8601 UTC with microseconds:
-    the greatest ``updatedAt`` it returned, but no later than :data:`OVERLAP` before the server's clock when it
-    began; without that clock, the greatest stamp less ``took`` and the overlap. After an empty listing: the
-    server's clock, or the start of time."""
+    the greatest ``updatedAt`` it returned, but no later than its settled stamps reach
+    (:meth:`~custsync.reconcile.Listed.began_at_latest`). After an empty listing: the server's clock less the
+    overlap, or the start of time."""
     stamps = listed.customers["updatedAt"]
     latest = pd.to_datetime(stamps, utc=True).max() if len(stamps) else pd.NaT
-    if listed.began is not None:
-        cap = pd.Timestamp(listed.began) - OVERLAP
-        mark = cap if pd.isna(latest) else min(pd.Timestamp(latest), cap)
-    elif pd.isna(latest):
+    cap = listed.began_at_latest(took)
+    if cap is None:
         return EPOCH
-    else:
-        mark = pd.Timestamp(latest) - took - OVERLAP
+    mark = cap if pd.isna(latest) else min(pd.Timestamp(latest), cap)
     return mark.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 

@@ -88,7 +88,7 @@ async def plan_sync(
             fingerprints[entity.name] = subrow_fingerprints(entity, frame, columns)
 
     remembered = state.customers() if state is not None else None
-    current = Current(customers=api_customers, known=view.known)
+    current = Current(customers=api_customers, known=view.known, settled_before=view.settled_before)
     existing = _existing(api_customers, view.known)
     for entity in (ADDRESSES, CONTACTS):
         if entity.name not in fingerprints:

@@ -14,6 +14,10 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+OVERLAP = dt.timedelta(seconds=1)
+"""Stamps may have a second's resolution: one taken in the second a listing began may be shared by a change
+made after the listing read it."""
+
 
 @dataclass(frozen=True)
 class Listed:
@@ -21,6 +25,27 @@ class Listed:
 
     customers: pd.DataFrame
     began: dt.datetime | None = None
+
+    def began_at_latest(self, took: dt.timedelta | None = None) -> pd.Timestamp | None:
+        """A time no later than the listing's start, less :data:`OVERLAP`: the server's clock at its first answer,
+        or without it the newest stamp less the listing's duration ``took`` (``None`` when that is unknown too)."""
+        if self.began is not None:
+            return pd.Timestamp(self.began) - OVERLAP
+        stamps = pd.to_datetime(self.customers["updatedAt"], utc=True) if len(self.customers) else None
+        if took is None or stamps is None or pd.isna(stamps.max()):
+            return None
+        return pd.Timestamp(stamps.max()) - took - OVERLAP
+
+    def settled_before(self, took: dt.timedelta | None = None) -> pd.Timestamp | None:
+        """A stamp from here on may be shared by a change made after the listing read it: with stamps of a
+        second's resolution, a change later in the same second gets the same stamp. ``None`` when the stamps
+        carry fractions of a second (no two changes share one); the start of time when the listing's start is
+        unknown (no stamp is settled)."""
+        stamps = pd.to_datetime(self.customers["updatedAt"], utc=True).dropna() if len(self.customers) else None
+        if stamps is not None and len(stamps) and (stamps.dt.microsecond != 0).any():
+            return None
+        start = self.began_at_latest(took)
+        return start if start is not None else pd.Timestamp(0, tz="UTC")
 
 
 class Remote(Protocol):
@@ -32,7 +57,7 @@ class Remote(Protocol):
         """Every customer (or those whose number starts with ``number_prefix``), one list call per 50."""
         ...
 
-    async def customers_where(self, column: str, values: Sequence[str]) -> pd.DataFrame:
+    async def customers_where(self, column: str, values: Sequence[str]) -> Listed:
         """Customers whose ``id`` or ``number`` is one of ``values`` (``in`` filter, one call per 50 values)."""
         ...
 
