@@ -57,7 +57,7 @@ def _api(server) -> CustomerApi:
 
 
 def _big_customers_csv(tmp_path: Path, profile, rng: random.Random) -> bytes:
-    rows = 30_000 if profile.name == "full" else 1_000  # the full file is larger than the detection sample
+    rows = 50_000 if profile.name == "full" else 1_000  # the full file is larger than the detection sample
     source = generate(rows, rng)
     source.customers["name"] = source.customers["name"].str.replace("Firma", "Hörle Söhne")  # UTF-8 umlauts
     path = source.write(tmp_path / "gen") / "customers.csv"
