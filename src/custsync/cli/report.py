@@ -34,7 +34,7 @@ def report_command(
     ] = None,
     mode: Annotated[str, typer.Option("--mode", help="upsert, insert, update or mirror.")] = "upsert",
     scope: ScopeOpt = None,
-    full: Annotated[bool, typer.Option("--full", help="List every customer's addresses and contacts.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="List every customer and their addresses and contacts.")] = False,
     contact_key: Annotated[
         str, typer.Option("--contact-key", help="Contacts are identified by: name or email.")
     ] = "name",
