@@ -32,7 +32,7 @@ MaxDeletesOpt = Annotated[
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Allow more deletes than --max-deletes.")]
 FullOpt = Annotated[
-    bool, typer.Option("--full", help="List every customer and their addresses and contacts, not only what can have changed.")
+    bool, typer.Option("--full", help="List every customer and their addresses and contacts, not only what changed.")
 ]
 ContactKeyOpt = Annotated[
     str, typer.Option("--contact-key", help="What identifies a contact person under its customer: name or email.")
