@@ -10,8 +10,9 @@ Measured in one run, each scenario in a fresh child process against a fresh sand
   POST in the spec's create shape, then the follow-up PATCH of the members the create body cannot carry);
 - the naive script: for each row GET the customer by number, then POST (or PATCH), one row at a time — run on
   ``--naive-sample`` rows and extrapolated to N (it is linear: one row after the other);
-- latency: the sandbox adds 50 ms to every request; achieved creates/s ÷ (concurrency ÷ latency), and the bare
-  httpx loop at the same latency for reference (what this machine's client and sandbox reach at all);
+- latency: the sandbox adds 50 ms to every request; achieved creates/s ÷ (concurrency ÷ latency ÷ calls per
+  create), and the bare httpx loop at the same latency for reference (what this machine's client and sandbox
+  reach at all);
 - rate limit: the sandbox limits to 600/min and the client is set to 600/min; achieved rate ÷ limit, 429 share.
 """
 
@@ -147,7 +148,8 @@ def measure(customers: int, concurrency: int, naive_sample: int, latency_custome
     naive_seconds = naive["seconds"] / naive["created"] * customers
     slow_rate = latency_customers / slow["seconds"]
     slow_ceiling_rate = latency_customers / slow_ceiling["seconds"]
-    bound = concurrency / (LATENCY_MS / 1000)
+    per_create = slow["calls"] / latency_customers  # a create with a follow-up PATCH takes two round trips
+    bound = concurrency / (LATENCY_MS / 1000) / per_create
     achieved = limited["calls"] / limited["seconds"] * 60
     share_429 = limited["rate_limited"] / limited["calls"] if limited["calls"] else 0.0
     naive_note = "" if naive["created"] == customers else f"naive run on {naive['created']} rows, extrapolated"
@@ -182,7 +184,7 @@ def measure(customers: int, concurrency: int, naive_sample: int, latency_custome
             f"apply {latency_customers:,} creates, sandbox latency {LATENCY_MS} ms",
             round(slow_rate, 1),
             "creates/s",
-            f"concurrency ÷ latency = {concurrency} ÷ {LATENCY_MS} ms",
+            f"concurrency ÷ latency ÷ calls per create = {concurrency} ÷ {LATENCY_MS} ms ÷ {per_create:.2f}",
             round(bound, 1),
             ratio(slow_rate, bound),
             "of the bound",
