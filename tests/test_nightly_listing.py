@@ -9,6 +9,7 @@ the deleted customer is created again (after a full listing the run says it fell
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+import time_machine
 from typer.testing import CliRunner
 
 from custsync import pipeline
@@ -145,21 +147,22 @@ def test_outside_changes_between_nightly_runs_are_all_seen(server, cli, tmp_path
 
 class SameSecond(httpx.AsyncBaseTransport):
     """custsync's transport, with another client editing customer ``target`` right after custsync's PATCH of
-    it returns — within the same second, so the two writes share one whole-second ``updatedAt``."""
+    it returns — within the same second (the clock stands still meanwhile), so the two writes share one
+    whole-second ``updatedAt``."""
 
     def __init__(self, server, target_id: str, address_id: str) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.server, self.target, self.address = server, target_id, address_id
-        self.window: tuple[float, float] | None = None
+        self.second: str | None = None
         self.customer_path = f"/api/v2/customers/{target_id}"
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         ours = request.method == "PATCH" and request.url.path.endswith(f"/customers/{self.target}")
-        if ours and time.time() % 1 > 0.5:
-            await asyncio.sleep(1.02 - time.time() % 1)  # start early in a second: both writes fit into it
-        started = time.time()
-        response = await self.inner.handle_async_request(request)
-        if ours:
+        if not ours:
+            return await self.inner.handle_async_request(request)
+        now = dt.datetime.now(dt.UTC)
+        with time_machine.travel(now, tick=False):  # the sandbox's clock too: it runs in this process
+            response = await self.inner.handle_async_request(request)
             await response.aread()
             headers = {"Authorization": f"Bearer {self.server.token}"}
             async with httpx.AsyncClient(base_url=self.server.url, headers=headers) as other:
@@ -168,7 +171,7 @@ class SameSecond(httpx.AsyncBaseTransport):
                 edited = await other.patch(self.customer_path, json={"contact": {"email": "zugleich@example.de"}})
                 moved.raise_for_status()
                 edited.raise_for_status()
-            self.window = (started, time.time())
+        self.second = now.replace(microsecond=0).isoformat(timespec="microseconds")
         return response
 
     async def aclose(self) -> None:
@@ -194,7 +197,8 @@ def test_an_edit_in_the_same_second_as_custsyncs_own_write_is_seen_by_the_next_r
     assert synced.plan.listing.strategy == "incremental"
     assert [u.key for u in synced.plan.customers.updates] == ["K010"]
     assert synced.applied is not None and synced.applied.report.ok
-    assert transport.window is not None and int(transport.window[0]) == int(transport.window[1]), transport.window
+    with other_client(server) as api:  # custsync's write and the other client's share one stamp
+        assert customer(api, "K010")["updatedAt"] == transport.second
 
     seen = cli("sync", str(changed))
     assert seen["listing"]["strategy"] == "incremental"
