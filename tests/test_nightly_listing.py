@@ -23,6 +23,8 @@ from typer.testing import CliRunner
 from custsync import pipeline
 from custsync.api import ApiSettings, CustomerApi
 from custsync.cli import app
+from custsync.doctor import Capabilities, save_capabilities
+from custsync.urls import safe_url
 
 pytestmark = pytest.mark.integration
 
@@ -207,3 +209,39 @@ def test_an_edit_in_the_same_second_as_custsyncs_own_write_is_seen_by_the_next_r
         back = customer(api, "K010")
         assert masterdata(api, back["id"])["street"] == "Hauptstr. 9"
         assert back["contact"]["email"] == "info9@firma.de"
+
+
+def probed(state: Path, url: str, operator: str | None) -> None:
+    """What ``custsync doctor`` would have saved about a target's ``updatedAt`` filter."""
+    caps = Capabilities(api_url=safe_url(url), probed_at="2026-01-01T00:00:00+00:00", authenticated=True)
+    caps.updated_since_operator = operator
+    save_capabilities(caps, state)
+
+
+@pytest.mark.parametrize(
+    ("operator", "reason"),
+    [
+        ("greaterThan", None),
+        (None, "refuses updatedAt filters"),
+        ("greaterThanOrEqual", "answered 400 to the filter updatedAt greaterThanOrEqual"),
+    ],
+    ids=["strict-v1-operator", "known-refused", "refused-now"],
+)
+def test_the_filter_is_asked_as_the_doctor_found_it_and_a_refusal_lists_every_customer(
+    server, cli, tmp_path, operator, reason
+):
+    folder = source(tmp_path / "export")
+    cli("sync", str(folder))
+    probed(cli.state, server.url, operator)
+    with other_client(server) as api:
+        edited = customer(api, "K033")
+        api.customers.update(edited["id"], {"contact": {"email": "fremd@example.de"}})
+    night = cli("sync", str(folder))
+    assert ops(night, "customers") == (0, 1, 0)
+    if reason is None:
+        assert night["listing"]["strategy"] == "incremental"
+    else:
+        assert night["listing"]["strategy"] == "full" and reason in night["listing"]["reason"]
+    if operator == "greaterThanOrEqual":  # refused once and remembered: the next run does not ask again
+        again = cli("sync", str(folder))
+        assert again["listing"]["strategy"] == "full" and "refuses updatedAt filters" in again["listing"]["reason"]
