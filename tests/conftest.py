@@ -116,3 +116,18 @@ def sandbox_factory(tmp_path: Path, request: pytest.FixtureRequest):
         yield start
     for server in servers:
         assert_client_sent_what_the_spec_accepts(server, request)
+
+
+@pytest.fixture
+def doctor_found():
+    """``doctor_found(state_dir, api_url, operator)`` saves what ``custsync doctor`` would have found about the
+    target's ``updatedAt`` filter (``None``: it refuses every spelling)."""
+    from custsync.doctor import Capabilities, save_capabilities
+    from custsync.urls import safe_url
+
+    def save(state: Path, url: str, operator: str | None) -> None:
+        caps = Capabilities(api_url=safe_url(url), probed_at="2026-01-01T00:00:00+00:00", authenticated=True)
+        caps.updated_since_operator = operator
+        save_capabilities(caps, state)
+
+    return save

@@ -23,8 +23,6 @@ from typer.testing import CliRunner
 from custsync import pipeline
 from custsync.api import ApiSettings, CustomerApi
 from custsync.cli import app
-from custsync.doctor import Capabilities, save_capabilities
-from custsync.urls import safe_url
 
 pytestmark = pytest.mark.integration
 
@@ -211,13 +209,6 @@ def test_an_edit_in_the_same_second_as_custsyncs_own_write_is_seen_by_the_next_r
         assert back["contact"]["email"] == "info9@firma.de"
 
 
-def probed(state: Path, url: str, operator: str | None) -> None:
-    """What ``custsync doctor`` would have saved about a target's ``updatedAt`` filter."""
-    caps = Capabilities(api_url=safe_url(url), probed_at="2026-01-01T00:00:00+00:00", authenticated=True)
-    caps.updated_since_operator = operator
-    save_capabilities(caps, state)
-
-
 @pytest.mark.parametrize(
     ("operator", "reason"),
     [
@@ -228,11 +219,11 @@ def probed(state: Path, url: str, operator: str | None) -> None:
     ids=["strict-v1-operator", "known-refused", "refused-now"],
 )
 def test_the_filter_is_asked_as_the_doctor_found_it_and_a_refusal_lists_every_customer(
-    server, cli, tmp_path, operator, reason
+    server, cli, doctor_found, tmp_path, operator, reason
 ):
     folder = source(tmp_path / "export")
     cli("sync", str(folder))
-    probed(cli.state, server.url, operator)
+    doctor_found(cli.state, server.url, operator)
     with other_client(server) as api:
         edited = customer(api, "K033")
         api.customers.update(edited["id"], {"contact": {"email": "fremd@example.de"}})

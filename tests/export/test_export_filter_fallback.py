@@ -13,18 +13,11 @@ import pandas as pd
 import pytest
 from tests.export.test_export_sandbox import _api, _change_world
 
-from custsync.doctor import Capabilities, load_capabilities, save_capabilities
+from custsync.doctor import load_capabilities
 from custsync.export import ExportOptions, export_snapshot, read_snapshot
 from custsync.model import ENTITIES
-from custsync.report.model import safe_url
 
 pytestmark = pytest.mark.integration
-
-
-def _probed(state: Path, url: str, operator: str | None) -> None:
-    caps = Capabilities(api_url=safe_url(url), probed_at="2026-01-01T00:00:00+00:00", authenticated=True)
-    caps.updated_since_operator = operator
-    save_capabilities(caps, state)
 
 
 @pytest.mark.parametrize(
@@ -38,11 +31,11 @@ def _probed(state: Path, url: str, operator: str | None) -> None:
     ids=["own-spelling", "strict-v1-operator", "known-refused", "refused-now"],
 )
 def test_incremental_export_is_right_whatever_the_target_does_with_the_filter(
-    sandbox_factory: Any, tmp_path: Path, operator: str | None, note: str | None
+    sandbox_factory: Any, doctor_found: Any, tmp_path: Path, operator: str | None, note: str | None
 ) -> None:
     server = sandbox_factory(seed_customers=30, seed=5)
     state, out = tmp_path / "state", tmp_path / "out"
-    _probed(state, server.url, operator)
+    doctor_found(state, server.url, operator)
     with _api(server) as api:
         export_snapshot(api, ExportOptions(out=out, state_dir=state))
         _change_world(api)
